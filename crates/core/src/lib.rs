@@ -1,0 +1,11 @@
+//! The Yichuang domain: pure and synchronous. No I/O, no async, no SQL.
+
+pub mod case;
+pub mod catalog;
+pub mod ids;
+pub mod number;
+pub mod roles;
+
+pub use case::{apply, CaseCommand, CaseEvent, CaseState, CaseStatus, DomainError, Verdict};
+pub use ids::{RegionCode, ResidentId, Uscc};
+pub use number::CaseNumber;
