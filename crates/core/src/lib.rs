@@ -1,5 +1,6 @@
 //! The Yichuang domain: pure and synchronous. No I/O, no async, no SQL.
 
+pub mod actor;
 pub mod case;
 pub mod catalog;
 pub mod ids;
@@ -9,3 +10,6 @@ pub mod roles;
 pub use case::{apply, CaseCommand, CaseEvent, CaseState, CaseStatus, DomainError, Verdict};
 pub use ids::{RegionCode, ResidentId, Uscc};
 pub use number::CaseNumber;
+pub use actor::{Actor, ActorKind};
+pub use roles::{Permission, Role};
+pub mod upload;

@@ -1,1 +1,195 @@
+//! Persistence. SQLite is the embedded default, PostgreSQL the scale backend; both run the same
+//! SQL through sqlx's `Any` driver (placeholders `$1`, `RETURNING`, `ON CONFLICT` work in both),
+//! so there is one code path and one test suite. A command is one transaction: its state change,
+//! its events and its audit record commit together or not at all.
 
+pub mod accounts;
+pub mod audit;
+pub mod cases;
+pub mod catalog;
+pub mod error;
+pub mod files;
+mod writer;
+
+pub use error::{Result, RuleKind, StoreError};
+pub use sqlx::AnyConnection;
+
+use futures::future::BoxFuture;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Connection};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+const MIGRATIONS_SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS_POSTGRES: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    read: AnyPool,
+    writer: writer::Writer,
+}
+
+/// Milliseconds since the Unix epoch, UTC: how every time is stored.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+impl Store {
+    /// Connects by URL: `sqlite://path?mode=rwc` or `postgres://...`. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::invalid(
+                "config.database_url",
+                format!("unsupported database URL '{url}': use sqlite:// or postgres://"),
+                "不支持的数据库地址",
+            ));
+        };
+        let read = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::Executor::execute(conn, "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL;")
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(24)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?
+            }
+        };
+        let writer = match backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::AnyConnection::connect(url).await?;
+                // FULL: an acknowledged command survives power loss.
+                sqlx::Executor::execute(&mut conn, "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+                .await?;
+                writer::Writer::sqlite(conn)
+            }
+            Backend::Postgres => writer::Writer::Pool(read.clone()),
+        };
+        Ok(Store {
+            backend,
+            read,
+            writer,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for reads; writes go through [`Store::write`].
+    pub fn pool(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Applies pending migrations. Safe to call from several processes at once on PostgreSQL.
+    pub async fn migrate(&self) -> Result<Vec<i64>> {
+        let migrations = match self.backend {
+            Backend::Sqlite => MIGRATIONS_SQLITE,
+            Backend::Postgres => MIGRATIONS_POSTGRES,
+        };
+        let backend = self.backend;
+        self.write(move |c| {
+            Box::pin(async move {
+                if backend == Backend::Postgres {
+                    sqlx::query("SELECT pg_advisory_xact_lock(7234001)")
+                        .execute(&mut *c)
+                        .await?;
+                }
+                sqlx::query(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                )
+                .execute(&mut *c)
+                .await?;
+                let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+                    .fetch_all(&mut *c)
+                    .await?;
+                let mut applied = Vec::new();
+                for (v, sql) in migrations {
+                    if done.contains(v) {
+                        continue;
+                    }
+                    sqlx::Executor::execute(&mut *c, *sql).await?;
+                    sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                        .bind(*v)
+                        .bind(now_ms())
+                        .execute(&mut *c)
+                        .await?;
+                    applied.push(*v);
+                }
+                Ok(applied)
+            })
+        })
+        .await
+    }
+
+    /// Runs `f` in one transaction and commits it before returning. On SQLite, concurrent
+    /// commands are grouped into one commit (each in its own savepoint, so one failing command
+    /// rolls back alone); on PostgreSQL each runs in its own transaction on the pool.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+    {
+        self.writer.run(f).await
+    }
+
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        let (k, v) = (key.to_string(), value.to_string());
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    .bind(k)
+                    .bind(v)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Closes the pools and the writer; SQLite checkpoints its WAL.
+    pub async fn close(&self) {
+        self.read.close().await;
+    }
+}

@@ -1,0 +1,255 @@
+//! Regions, departments and service items: import (all or nothing), export, browse.
+
+use crate::audit::{self, Entry};
+use crate::{now_ms, Result, Store, StoreError};
+use sqlx::Row;
+use yichuang_core::catalog::{self, CatalogError, CatalogFile, Department, Region, ServiceItem};
+use yichuang_core::{Actor, RegionCode};
+
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub department: Option<String>,
+    pub category: Option<String>,
+    /// Items implemented in this region or below it.
+    pub region: Option<String>,
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ItemSummary {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub department: String,
+    pub department_name: String,
+    pub region: String,
+    pub category: String,
+    pub item_type: String,
+    pub case_type: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ImportReport {
+    pub regions: usize,
+    pub departments: usize,
+    pub items: usize,
+}
+
+impl Store {
+    pub async fn known(&self) -> Result<catalog::Known> {
+        let mut k = catalog::Known::default();
+        for r in sqlx::query("SELECT code FROM regions").fetch_all(self.pool()).await? {
+            k.regions.insert(r.try_get("code")?);
+        }
+        for r in sqlx::query("SELECT code, region FROM departments")
+            .fetch_all(self.pool())
+            .await?
+        {
+            k.departments.insert(r.try_get("code")?, r.try_get("region")?);
+        }
+        Ok(k)
+    }
+
+    /// Validates the whole file against itself and the database, then writes all of it in
+    /// one transaction. Returns every problem found, or what was imported.
+    pub async fn import_catalog(
+        &self,
+        file: CatalogFile,
+        actor: &Actor,
+    ) -> Result<std::result::Result<ImportReport, Vec<CatalogError>>> {
+        let errs = catalog::validate(&file, &self.known().await?);
+        if !errs.is_empty() {
+            return Ok(Err(errs));
+        }
+        let actor = actor.clone();
+        let report = self
+            .write(move |c| {
+                Box::pin(async move {
+                    // Parents first, so the foreign key holds.
+                    let mut regions = file.regions.clone();
+                    regions.sort_by_key(|r| RegionCode::parse(&r.code).map(|c| c.level()).ok());
+                    for r in &regions {
+                        let level = RegionCode::parse(&r.code).map(|c| c.level() as i64).unwrap_or(0);
+                        sqlx::query("INSERT INTO regions (code, name, name_en, parent, level) VALUES ($1,$2,$3,$4,$5) \
+                            ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, parent = excluded.parent")
+                            .bind(&r.code).bind(&r.name).bind(&r.name_en).bind(&r.parent).bind(level)
+                            .execute(&mut *c).await?;
+                    }
+                    for d in &file.departments {
+                        sqlx::query("INSERT INTO departments (code, name, name_en, region, uscc, phone) VALUES ($1,$2,$3,$4,$5,$6) \
+                            ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, region = excluded.region, uscc = excluded.uscc, phone = excluded.phone")
+                            .bind(&d.code).bind(&d.name).bind(&d.name_en).bind(&d.region).bind(&d.uscc).bind(&d.phone)
+                            .execute(&mut *c).await?;
+                    }
+                    let now = now_ms();
+                    for it in &file.items {
+                        let body = serde_json::to_string(it).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                        sqlx::query("INSERT INTO items (code, name, name_en, department, region, category, item_type, case_type, body, updated_at) \
+                            VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, \
+                            department = excluded.department, region = excluded.region, category = excluded.category, item_type = excluded.item_type, \
+                            case_type = excluded.case_type, body = excluded.body, updated_at = excluded.updated_at")
+                            .bind(&it.code).bind(&it.name).bind(&it.name_en).bind(&it.department).bind(&it.region)
+                            .bind(&it.category).bind(&it.item_type).bind(&it.case_type).bind(body).bind(now)
+                            .execute(&mut *c).await?;
+                    }
+                    let report = ImportReport {
+                        regions: file.regions.len(),
+                        departments: file.departments.len(),
+                        items: file.items.len(),
+                    };
+                    audit::record(c, &actor, Entry {
+                        action: "catalog.import",
+                        detail: format!("{} regions, {} departments, {} items", report.regions, report.departments, report.items),
+                        ..Default::default()
+                    }).await?;
+                    Ok(report)
+                })
+            })
+            .await?;
+        Ok(Ok(report))
+    }
+
+    pub async fn export_catalog(&self) -> Result<CatalogFile> {
+        let mut f = CatalogFile::default();
+        for r in sqlx::query("SELECT code, name, name_en, parent FROM regions ORDER BY level, code")
+            .fetch_all(self.pool())
+            .await?
+        {
+            f.regions.push(Region {
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                name_en: r.try_get("name_en")?,
+                parent: r.try_get("parent")?,
+            });
+        }
+        f.departments = self.departments().await?;
+        for r in sqlx::query("SELECT body FROM items ORDER BY code")
+            .fetch_all(self.pool())
+            .await?
+        {
+            f.items.push(parse_item(&r.try_get::<String, _>("body")?)?);
+        }
+        Ok(f)
+    }
+
+    pub async fn regions(&self) -> Result<Vec<(Region, i64)>> {
+        let mut out = Vec::new();
+        for r in sqlx::query("SELECT code, name, name_en, parent, level FROM regions ORDER BY code")
+            .fetch_all(self.pool())
+            .await?
+        {
+            out.push((
+                Region {
+                    code: r.try_get("code")?,
+                    name: r.try_get("name")?,
+                    name_en: r.try_get("name_en")?,
+                    parent: r.try_get("parent")?,
+                },
+                r.try_get("level")?,
+            ));
+        }
+        Ok(out)
+    }
+
+    pub async fn departments(&self) -> Result<Vec<Department>> {
+        let mut out = Vec::new();
+        for r in sqlx::query("SELECT code, name, name_en, region, uscc, phone FROM departments ORDER BY region, code")
+            .fetch_all(self.pool())
+            .await?
+        {
+            out.push(Department {
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                name_en: r.try_get("name_en")?,
+                region: r.try_get("region")?,
+                uscc: r.try_get("uscc")?,
+                phone: r.try_get("phone")?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn categories(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT category FROM items WHERE category <> '' ORDER BY category")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    pub async fn items(&self, f: &ItemFilter) -> Result<Vec<ItemSummary>> {
+        let mut sql = String::from(
+            "SELECT i.code, i.name, i.name_en, i.department, d.name AS dname, i.region, i.category, i.item_type, i.case_type \
+             FROM items i JOIN departments d ON d.code = i.department WHERE 1=1",
+        );
+        let mut args: Vec<String> = Vec::new();
+        if let Some(d) = f.department.as_ref().filter(|s| !s.is_empty()) {
+            args.push(d.clone());
+            sql.push_str(&format!(" AND i.department = ${}", args.len()));
+        }
+        if let Some(cat) = f.category.as_ref().filter(|s| !s.is_empty()) {
+            args.push(cat.clone());
+            sql.push_str(&format!(" AND i.category = ${}", args.len()));
+        }
+        if let Some(r) = f.region.as_ref().and_then(|r| RegionCode::parse(r).ok()) {
+            args.push(format!("{}%", r.prefix()));
+            sql.push_str(&format!(" AND i.region LIKE ${}", args.len()));
+        }
+        if let Some(q) = f.q.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            let pat = format!("%{}%", q.replace(['%', '_'], ""));
+            args.push(pat.clone());
+            let n = args.len();
+            args.push(pat);
+            sql.push_str(&format!(" AND (i.name LIKE ${n} OR i.name_en LIKE ${})", args.len()));
+        }
+        sql.push_str(" ORDER BY i.region, i.department, i.code LIMIT 500");
+        let mut query = sqlx::query(&sql);
+        for a in &args {
+            query = query.bind(a);
+        }
+        let mut out = Vec::new();
+        for r in query.fetch_all(self.pool()).await? {
+            out.push(ItemSummary {
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                name_en: r.try_get("name_en")?,
+                department: r.try_get("department")?,
+                department_name: r.try_get("dname")?,
+                region: r.try_get("region")?,
+                category: r.try_get("category")?,
+                item_type: r.try_get("item_type")?,
+                case_type: r.try_get("case_type")?,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn item(&self, code: &str) -> Result<ServiceItem> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM items WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?;
+        match body {
+            Some(b) => parse_item(&b),
+            None => Err(StoreError::not_found(
+                "item.not_found",
+                format!("No service item {code}."),
+                format!("未找到事项 {code}。"),
+            )),
+        }
+    }
+
+    pub async fn department(&self, code: &str) -> Result<Option<Department>> {
+        Ok(self.departments().await?.into_iter().find(|d| d.code == code))
+    }
+
+    pub async fn region_name(&self, code: &str) -> Result<String> {
+        Ok(sqlx::query_scalar("SELECT name FROM regions WHERE code = $1")
+            .bind(code)
+            .fetch_optional(self.pool())
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+pub(crate) fn parse_item(body: &str) -> Result<ServiceItem> {
+    serde_json::from_str(body).map_err(|e| StoreError::Unavailable(format!("stored item is unreadable: {e}")))
+}
