@@ -1,1 +1,272 @@
-fn main() {}
+//! `yichuang`: the one binary. `serve` runs the hall; the other subcommands administer it.
+
+mod bench;
+
+use clap::{Parser, Subcommand};
+use std::sync::Arc;
+use yichuang_core::Actor;
+use yichuang_server::{AppState, Config};
+use yichuang_store::files::DirStore;
+use yichuang_store::Store;
+
+#[derive(Parser)]
+#[command(name = "yichuang", version, about = "一窗 Yichuang: one-window government service platform")]
+struct Cli {
+    /// Database URL: sqlite://… (default, under --data-dir) or postgres://…
+    #[arg(long, global = true, env = "YICHUANG_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Where the SQLite database and uploaded files live.
+    #[arg(long, global = true, env = "YICHUANG_DATA_DIR", default_value = "./data")]
+    data_dir: String,
+    /// A TOML config file (keys: database_url, data_dir, listen, max_upload_mb, public_url).
+    #[arg(long, global = true, env = "YICHUANG_CONFIG")]
+    config: Option<String>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the hall: migrate, load the demo on first start, serve HTTP.
+    Serve {
+        #[arg(long, env = "YICHUANG_LISTEN")]
+        listen: Option<String>,
+        /// Do not load the demo catalog and accounts.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Catalog files: import (all or nothing) and export.
+    Catalog {
+        #[command(subcommand)]
+        cmd: CatalogCmd,
+    },
+    /// Load the demo data now (idempotent).
+    Demo,
+    /// Create staff, halls and windows.
+    Admin {
+        #[command(subcommand)]
+        cmd: AdminCmd,
+    },
+    /// Measure throughput and latency on SQLite and PostgreSQL.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum CatalogCmd {
+    Import { file: String },
+    Export { file: Option<String> },
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    /// Add a staff account.
+    Staff {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        /// clerk | reviewer | manager | supervisor | admin
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        region: String,
+        #[arg(long, env = "YICHUANG_NEW_PASSWORD")]
+        password: String,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        hall: Option<String>,
+    },
+    /// Add or update a hall.
+    Hall {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        region: String,
+        #[arg(long, default_value = "")]
+        address: String,
+    },
+    /// Add or update a window.
+    Window {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        hall: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    data_dir: Option<String>,
+    listen: Option<String>,
+    max_upload_mb: Option<usize>,
+    public_url: Option<String>,
+}
+
+struct Settings {
+    database_url: String,
+    data_dir: String,
+    listen: String,
+    config: Config,
+}
+
+fn settings(cli: &Cli, listen: Option<String>) -> Result<Settings, String> {
+    let file: FileConfig = match &cli.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("config {p}: {e}"))?;
+            toml::from_str(&text).map_err(|e| format!("config {p}: {e}"))?
+        }
+        None => FileConfig::default(),
+    };
+    // Order: defaults < file < environment/flags.
+    let data_dir = if cli.data_dir != "./data" { cli.data_dir.clone() } else { file.data_dir.unwrap_or_else(|| cli.data_dir.clone()) };
+    let database_url = cli
+        .database_url
+        .clone()
+        .or(file.database_url)
+        .unwrap_or_else(|| format!("sqlite://{data_dir}/yichuang.db?mode=rwc"));
+    let listen = listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let mut config = Config::default();
+    if let Some(mb) = file.max_upload_mb {
+        config.max_upload = mb * 1024 * 1024;
+    }
+    config.public_url = file.public_url.unwrap_or_else(|| format!("http://{listen}"));
+    Ok(Settings { database_url, data_dir, listen, config })
+}
+
+async fn open(s: &Settings) -> Result<AppState, String> {
+    std::fs::create_dir_all(&s.data_dir).map_err(|e| format!("cannot create {}: {e}", s.data_dir))?;
+    let store = Store::connect(&s.database_url).await.map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| format!("migration failed: {e}"))?;
+    let blobs = DirStore::new(format!("{}/files", s.data_dir)).map_err(|e| e.to_string())?;
+    Ok(AppState { store, blobs: Arc::new(blobs), config: Arc::new(s.config.clone()) })
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match &cli.cmd {
+        Cmd::Serve { listen, no_demo } => {
+            let s = settings(&cli, listen.clone())?;
+            let st = open(&s).await?;
+            if !no_demo && yichuang_server::demo::load(&st).await? {
+                println!("Loaded the demo catalog and accounts.");
+            }
+            let listener = tokio::net::TcpListener::bind(&s.listen).await.map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            println!("一窗 Yichuang is running on {} ({})", addr, st.store.backend().name());
+            println!("Open http://{addr}/ in a browser.");
+            if !no_demo {
+                println!("Demo logins (password {}):", yichuang_server::demo::PASSWORD);
+                for (login, role, place) in yichuang_server::demo::LOGINS {
+                    println!("  {login:<14} {role:<24} {place}");
+                }
+                println!("  {:<14} applicant 个人 张三", yichuang_server::demo::demo_person_id());
+                println!("  {:<14} applicant 企业 吉水县示范建设有限公司", yichuang_server::demo::demo_enterprise_uscc());
+            }
+            let store = st.store.clone();
+            yichuang_server::serve(st, listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            store.close().await;
+            Ok(())
+        }
+        Cmd::Migrate => {
+            let s = settings(&cli, None)?;
+            open(&s).await?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Cmd::Demo => {
+            let s = settings(&cli, None)?;
+            let st = open(&s).await?;
+            let loaded = yichuang_server::demo::load(&st).await?;
+            println!("{}", if loaded { "Demo data loaded." } else { "Demo data was already loaded." });
+            Ok(())
+        }
+        Cmd::Catalog { cmd } => {
+            let s = settings(&cli, None)?;
+            let st = open(&s).await?;
+            match cmd {
+                CatalogCmd::Import { file } => {
+                    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+                    let cat: yichuang_core::catalog::CatalogFile = toml::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+                    match st.store.import_catalog(cat, &Actor::system()).await.map_err(|e| e.to_string())? {
+                        Ok(r) => {
+                            println!("Imported {} regions, {} departments, {} items from {file}.", r.regions, r.departments, r.items);
+                            Ok(())
+                        }
+                        Err(errs) => {
+                            for e in &errs {
+                                eprintln!("{file}: {e}");
+                            }
+                            Err(format!("{} problem(s); nothing was imported", errs.len()))
+                        }
+                    }
+                }
+                CatalogCmd::Export { file } => {
+                    let cat = st.store.export_catalog().await.map_err(|e| e.to_string())?;
+                    let text = toml::to_string(&cat).map_err(|e| e.to_string())?;
+                    match file {
+                        Some(f) => std::fs::write(f, text).map_err(|e| format!("{f}: {e}"))?,
+                        None => print!("{text}"),
+                    }
+                    Ok(())
+                }
+            }
+        }
+        Cmd::Admin { cmd } => {
+            let s = settings(&cli, None)?;
+            let st = open(&s).await?;
+            let actor = Actor::system();
+            match cmd {
+                AdminCmd::Staff { login, name, role, region, password, department, hall } => {
+                    let b = yichuang_server::api::StaffBody {
+                        login: login.clone(),
+                        name: name.clone(),
+                        password: password.clone(),
+                        role: role.clone(),
+                        region: region.clone(),
+                        department: department.clone(),
+                        hall_id: hall.clone(),
+                        window_id: None,
+                    };
+                    let id = yichuang_server::api::create_staff(&st, b, &actor, yichuang_server::i18n::Lang::En).await.map_err(|e| e.message)?;
+                    println!("Created staff account {login} (id {id}).");
+                }
+                AdminCmd::Hall { id, name, region, address } => {
+                    let h = yichuang_store::accounts::Hall { id: id.clone(), name: name.clone(), name_en: String::new(), region: region.clone(), address: address.clone() };
+                    st.store.upsert_hall(h, &actor).await.map_err(|e| e.to_string())?;
+                    println!("Saved hall {id}.");
+                }
+                AdminCmd::Window { id, hall, name } => {
+                    let w = yichuang_store::accounts::Window { id: id.clone(), hall_id: hall.clone(), name: name.clone(), comprehensive: true };
+                    st.store.upsert_window(w, &actor).await.map_err(|e| e.to_string())?;
+                    println!("Saved window {id}.");
+                }
+            }
+            Ok(())
+        }
+        Cmd::Bench(args) => bench::run(args).await,
+    }
+}

@@ -1,0 +1,110 @@
+//! Demo data loaded on first start: the demo catalog, three halls from the seeds, staff for
+//! every role and two applicants, so a new user can try every page at once.
+
+use crate::api::{create_staff, StaffBody};
+use crate::auth;
+use crate::i18n::Lang;
+use crate::AppState;
+use yichuang_core::catalog::CatalogFile;
+use yichuang_core::Actor;
+use yichuang_store::accounts::{Hall, NewAccount, Window};
+
+pub const CATALOG: &str = include_str!("../../../demo/catalog.toml");
+pub const PASSWORD: &str = "Yichuang@2026";
+
+/// Logins printed at start: (login, role, where).
+pub const LOGINS: &[(&str, &str, &str)] = &[
+    ("admin", "admin 系统管理员", "吉水县 360822"),
+    ("clerk.js", "clerk 综合受理员", "吉水县行政服务中心 360822"),
+    ("clerk.gd", "clerk 综合受理员", "广东省政务服务中心 440000"),
+    ("clerk.hy", "clerk 综合受理员", "汉阳区政务服务中心 420105"),
+    ("manager.js", "manager 大厅管理员", "吉水县 360822"),
+    ("supervisor.js", "supervisor 电子监察员", "吉水县 360822"),
+    ("reviewer.js", "reviewer 审核人员", "吉水县住建局 360822"),
+];
+
+/// A valid demo resident ID and USCC, made with the real check characters.
+pub fn demo_person_id() -> String {
+    let body = "36082219900101123";
+    format!("{body}{}", yichuang_core::ResidentId::check_char(body) as char)
+}
+pub fn demo_enterprise_uscc() -> String {
+    let body = "91360822MA35DEMO0";
+    format!("{body}{}", yichuang_core::Uscc::check_char(body).unwrap_or('0'))
+}
+
+/// Loads the demo once; later starts find the marker and do nothing.
+pub async fn load(st: &AppState) -> Result<bool, String> {
+    let store = &st.store;
+    if store.meta("demo_loaded").await.map_err(|e| e.to_string())?.is_some() {
+        return Ok(false);
+    }
+    let actor = Actor::system();
+    let file: CatalogFile = toml::from_str(CATALOG).map_err(|e| format!("demo catalog: {e}"))?;
+    match store.import_catalog(file, &actor).await.map_err(|e| e.to_string())? {
+        Ok(_) => {}
+        Err(errs) => {
+            let list: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+            return Err(format!("demo catalog is invalid:\n{}", list.join("\n")));
+        }
+    }
+    let halls = [
+        ("JX-JS", "吉水县行政服务中心", "Jishui County Administrative Service Centre", "360822", "吉水县市民服务中心一楼"),
+        ("GD-PROV", "广东省政务服务中心", "Guangdong Provincial Government Service Centre", "440000", "广州市越秀区"),
+        ("WH-HY", "汉阳区政务服务中心", "Hanyang District Government Service Centre", "420105", "武汉市汉阳区"),
+    ];
+    for (id, name, en, region, addr) in halls {
+        let h = Hall { id: id.into(), name: name.into(), name_en: en.into(), region: region.into(), address: addr.into() };
+        store.upsert_hall(h, &actor).await.map_err(|e| e.to_string())?;
+        for n in 1..=3 {
+            let w = Window { id: format!("{id}-W{n:02}"), hall_id: id.into(), name: format!("{n}号综合受理窗口"), comprehensive: true };
+            store.upsert_window(w, &actor).await.map_err(|e| e.to_string())?;
+        }
+    }
+    let staff = [
+        ("admin", "系统管理员", "admin", "360822", None, Some("JX-JS")),
+        ("clerk.js", "李受理", "clerk", "360822", None, Some("JX-JS")),
+        ("clerk.gd", "陈受理", "clerk", "440000", None, Some("GD-PROV")),
+        ("clerk.hy", "王受理", "clerk", "420105", None, Some("WH-HY")),
+        ("manager.js", "赵主任", "manager", "360822", None, Some("JX-JS")),
+        ("supervisor.js", "钱监察", "supervisor", "360822", None, Some("JX-JS")),
+        ("reviewer.js", "孙审核", "reviewer", "360822", Some("360822-ZJJ"), None),
+    ];
+    for (login, name, role, region, dept, hall) in staff {
+        let b = StaffBody {
+            login: login.into(),
+            name: name.into(),
+            password: PASSWORD.into(),
+            role: role.into(),
+            region: region.into(),
+            department: dept.map(str::to_string),
+            hall_id: hall.map(str::to_string),
+            window_id: hall.map(|h| format!("{h}-W01")),
+        };
+        create_staff(st, b, &actor, Lang::Zh).await.map_err(|e| e.message)?;
+    }
+    let hash = auth::hash_password(PASSWORD.into()).await;
+    let person = NewAccount {
+        kind: "person".into(),
+        login: demo_person_id(),
+        password_hash: Some(hash.clone()),
+        name: "张三".into(),
+        id_number: Some(demo_person_id()),
+        phone: Some("13800138000".into()),
+        ..Default::default()
+    };
+    store.create_account(person, &actor).await.map_err(|e| e.to_string())?;
+    let firm = NewAccount {
+        kind: "enterprise".into(),
+        login: demo_enterprise_uscc(),
+        password_hash: Some(hash),
+        name: "吉水县示范建设有限公司".into(),
+        id_number: Some(demo_enterprise_uscc()),
+        legal_rep: Some("刘建国".into()),
+        phone: Some("13900139000".into()),
+        ..Default::default()
+    };
+    store.create_account(firm, &actor).await.map_err(|e| e.to_string())?;
+    store.set_meta("demo_loaded", "1").await.map_err(|e| e.to_string())?;
+    Ok(true)
+}

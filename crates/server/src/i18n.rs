@@ -1,0 +1,46 @@
+//! Chinese first, English second: the language of a request.
+
+use axum::http::HeaderMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// The `lang` cookie wins (set by the page switch); then Accept-Language; then Chinese.
+    pub fn from_headers(h: &HeaderMap) -> Lang {
+        if let Some(c) = crate::auth::cookie(h, "lang") {
+            return if c == "en" { Lang::En } else { Lang::Zh };
+        }
+        let al = h
+            .get("accept-language")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if al.trim_start().to_ascii_lowercase().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
+    }
+    /// Picks the text for this language.
+    pub fn t<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => {
+                if en.is_empty() {
+                    zh
+                } else {
+                    en
+                }
+            }
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Material uploads: size and type checked before anything is stored.
+
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::AppState;
+use yichuang_core::Actor;
+
+/// Stores a file for a case's material. Refused uploads write nothing; a file whose command
+/// fails is removed again if it was new.
+pub async fn store_material(
+    state: &AppState,
+    actor: &Actor,
+    case_id: i64,
+    material: &str,
+    file_name: &str,
+    bytes: &[u8],
+    lang: Lang,
+) -> Result<i64, ApiError> {
+    if bytes.len() > state.config.max_upload {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "upload.too_large",
+            match lang {
+                Lang::Zh => format!("文件超过 {} MB 上限。", state.config.max_upload / 1024 / 1024),
+                Lang::En => format!("The file is larger than {} MB.", state.config.max_upload / 1024 / 1024),
+            },
+        ));
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::unprocessable("upload.empty", lang, "文件为空。", "The file is empty."));
+    }
+    let Some(kind) = yichuang_core::upload::sniff(bytes) else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "upload.type",
+            lang.t("只接受 PDF、JPEG、PNG 或 OFD 文件（按文件内容判断）。", "Only PDF, JPEG, PNG or OFD files are accepted (judged by content)."),
+        ));
+    };
+    let blobs = state.blobs.clone();
+    let data = bytes.to_vec();
+    let (hash, fresh) = tokio::task::spawn_blocking(move || blobs.put(&data))
+        .await
+        .map_err(|_| ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "store.unavailable", "file store"))?
+        .map_err(|e| ApiError::from_store(e, lang))?;
+    let name: String = file_name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(200).collect();
+    let name = if name.is_empty() { format!("file.{}", kind.ext()) } else { name };
+    match state
+        .store
+        .add_submission(actor, case_id, material, &hash, &name, kind.mime(), bytes.len() as i64)
+        .await
+    {
+        Ok(id) => Ok(id),
+        Err(e) => {
+            if fresh {
+                state.blobs.forget(&hash);
+            }
+            Err(ApiError::from_store(e, lang))
+        }
+    }
+}
