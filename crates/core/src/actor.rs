@@ -6,7 +6,10 @@ use crate::roles::{Permission, Role};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActorKind {
     Applicant,
-    Staff { role: Role, region: RegionCode },
+    Staff {
+        role: Role,
+        region: RegionCode,
+    },
     /// The platform itself (demo loader, workers, CLI).
     System,
 }
@@ -39,8 +42,7 @@ impl Actor {
     pub fn may_in(&self, p: Permission, case_region: &str) -> bool {
         match &self.kind {
             ActorKind::Staff { role, region } => {
-                role.may(p)
-                    && RegionCode::parse(case_region).is_ok_and(|c| region.contains(&c))
+                role.may(p) && RegionCode::parse(case_region).is_ok_and(|c| region.contains(&c))
             }
             ActorKind::System => true,
             ActorKind::Applicant => false,

@@ -151,10 +151,16 @@ pub struct CaseState {
 pub enum CaseCommand {
     Submit,
     /// Accept; `deferred` counts the materials accepted under 容缺.
-    Accept { deferred: u32 },
-    Reject { reason: String },
+    Accept {
+        deferred: u32,
+    },
+    Reject {
+        reason: String,
+    },
     /// One notice with every problem; `problems` is how many it lists.
-    NotifyCorrections { problems: u32 },
+    NotifyCorrections {
+        problems: u32,
+    },
     Resubmit,
     /// Start the first workflow stage (later issues).
     OpenStage,

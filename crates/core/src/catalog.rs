@@ -257,9 +257,7 @@ pub struct Known {
 }
 
 fn code_ok(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+    !s.is_empty() && s.len() <= max && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
 }
 
 /// Checks every rule and returns every problem, so one import run reports them all.
@@ -276,7 +274,11 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
     let mut seen = HashSet::new();
     for r in &file.regions {
         if !seen.insert(r.code.clone()) {
-            err(&r.code, "code", "duplicate region code / 区划代码重复".into());
+            err(
+                &r.code,
+                "code",
+                "duplicate region code / 区划代码重复".into(),
+            );
         }
         if let Err(e) = RegionCode::parse(&r.code) {
             err(&r.code, "code", format!("{e} / {}", e.zh()));
@@ -289,10 +291,18 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
     for r in &file.regions {
         if let Some(p) = &r.parent {
             if !regions.contains(p) {
-                err(&r.code, "parent", format!("unknown region {p} / 上级区划不存在"));
+                err(
+                    &r.code,
+                    "parent",
+                    format!("unknown region {p} / 上级区划不存在"),
+                );
             } else if let (Ok(pc), Ok(rc)) = (RegionCode::parse(p), RegionCode::parse(&r.code)) {
                 if !pc.contains(&rc) || pc == rc {
-                    err(&r.code, "parent", format!("{p} does not contain this region / 上级区划不包含本区划"));
+                    err(
+                        &r.code,
+                        "parent",
+                        format!("{p} does not contain this region / 上级区划不包含本区划"),
+                    );
                 }
             }
         }
@@ -301,13 +311,25 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
     let mut seen = HashSet::new();
     for d in &file.departments {
         if !seen.insert(d.code.clone()) {
-            err(&d.code, "code", "duplicate department code / 部门代码重复".into());
+            err(
+                &d.code,
+                "code",
+                "duplicate department code / 部门代码重复".into(),
+            );
         }
         if !code_ok(&d.code, 36) {
-            err(&d.code, "code", "code must be 1-36 letters, digits or '-' / 代码格式错误".into());
+            err(
+                &d.code,
+                "code",
+                "code must be 1-36 letters, digits or '-' / 代码格式错误".into(),
+            );
         }
         if !regions.contains(&d.region) {
-            err(&d.code, "region", format!("unknown region {} / 区划不存在", d.region));
+            err(
+                &d.code,
+                "region",
+                format!("unknown region {} / 区划不存在", d.region),
+            );
         }
         if let Some(u) = &d.uscc {
             if let Err(e) = Uscc::parse(u) {
@@ -323,10 +345,18 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
             err(c, "code", "duplicate item code / 事项编码重复".into());
         }
         if !code_ok(c, 36) {
-            err(c, "code", "code must be 1-36 letters, digits or '-' / 实施编码格式错误".into());
+            err(
+                c,
+                "code",
+                "code must be 1-36 letters, digits or '-' / 实施编码格式错误".into(),
+            );
         }
         if it.name.trim().is_empty() || it.name.chars().count() > 200 {
-            err(c, "name", "name must be 1-200 characters / 事项名称应为1-200字".into());
+            err(
+                c,
+                "name",
+                "name must be 1-200 characters / 事项名称应为1-200字".into(),
+            );
         }
         for (field, table, v) in [
             ("item_type", codes::ITEM_TYPE, &it.item_type),
@@ -335,24 +365,44 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
             ("case_type", codes::CASE_TYPE, &it.case_type),
         ] {
             if !codes::valid(table, v) {
-                err(c, field, format!("'{v}' is not a GB/T 39046 code / 不是国标代码"));
+                err(
+                    c,
+                    field,
+                    format!("'{v}' is not a GB/T 39046 code / 不是国标代码"),
+                );
             }
         }
         for v in &it.service_objects {
             if !codes::valid(codes::SERVICE_OBJECT, v) {
-                err(c, "service_objects", format!("'{v}' is not a GB/T 39046 code / 不是国标代码"));
+                err(
+                    c,
+                    "service_objects",
+                    format!("'{v}' is not a GB/T 39046 code / 不是国标代码"),
+                );
             }
         }
         if it.service_objects.is_empty() {
-            err(c, "service_objects", "at least one service object / 至少一个服务对象".into());
+            err(
+                c,
+                "service_objects",
+                "at least one service object / 至少一个服务对象".into(),
+            );
         }
         for v in &it.handling_forms {
             if !codes::valid(codes::HANDLING_FORM, v) {
-                err(c, "handling_forms", format!("'{v}' is not a GB/T 39046 code / 不是国标代码"));
+                err(
+                    c,
+                    "handling_forms",
+                    format!("'{v}' is not a GB/T 39046 code / 不是国标代码"),
+                );
             }
         }
         match depts.get(&it.department) {
-            None => err(c, "department", format!("unknown department {} / 实施部门不存在", it.department)),
+            None => err(
+                c,
+                "department",
+                format!("unknown department {} / 实施部门不存在", it.department),
+            ),
             Some(dr) => {
                 if let (Ok(d), Ok(r)) = (RegionCode::parse(dr), RegionCode::parse(&it.region)) {
                     if !d.contains(&r) {
@@ -362,52 +412,109 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
             }
         }
         if !regions.contains(&it.region) {
-            err(c, "region", format!("unknown region {} / 区划不存在", it.region));
+            err(
+                c,
+                "region",
+                format!("unknown region {} / 区划不存在", it.region),
+            );
         }
         if it.promised_limit > it.legal_limit {
-            err(c, "promised_limit", format!(
-                "promised limit {} is longer than the legal limit {} / 承诺时限超过法定时限",
-                it.promised_limit, it.legal_limit));
+            err(
+                c,
+                "promised_limit",
+                format!(
+                    "promised limit {} is longer than the legal limit {} / 承诺时限超过法定时限",
+                    it.promised_limit, it.legal_limit
+                ),
+            );
         }
         if it.legal_limit == 0 && !it.is_immediate() {
-            err(c, "legal_limit", "only 即办件 may have a legal limit of 0 / 承诺件法定时限不能为0".into());
+            err(
+                c,
+                "legal_limit",
+                "only 即办件 may have a legal limit of 0 / 承诺件法定时限不能为0".into(),
+            );
         }
         if it.legal_limit > 365 {
-            err(c, "legal_limit", "more than 365 working days / 超过365个工作日".into());
+            err(
+                c,
+                "legal_limit",
+                "more than 365 working days / 超过365个工作日".into(),
+            );
         }
         if it.visits > 2 {
-            err(c, "visits", "visits must be 0, 1 or 2 / 到现场次数应为0、1或2".into());
+            err(
+                c,
+                "visits",
+                "visits must be 0, 1 or 2 / 到现场次数应为0、1或2".into(),
+            );
         }
-        if it.commitment && it.commitment_text.as_deref().unwrap_or("").trim().is_empty() {
-            err(c, "commitment_text", "a 告知承诺 item needs its commitment text / 缺少承诺书内容".into());
+        if it.commitment
+            && it
+                .commitment_text
+                .as_deref()
+                .unwrap_or("")
+                .trim()
+                .is_empty()
+        {
+            err(
+                c,
+                "commitment_text",
+                "a 告知承诺 item needs its commitment text / 缺少承诺书内容".into(),
+            );
         }
         let mut mcodes = HashSet::new();
         for m in &it.materials {
             if !mcodes.insert(m.code.as_str()) {
-                err(c, &format!("materials.{}", m.code), "duplicate material code / 材料编码重复".into());
+                err(
+                    c,
+                    &format!("materials.{}", m.code),
+                    "duplicate material code / 材料编码重复".into(),
+                );
             }
             if m.name.trim().is_empty() {
-                err(c, &format!("materials.{}", m.code), "material name is empty / 材料名称为空".into());
+                err(
+                    c,
+                    &format!("materials.{}", m.code),
+                    "material name is empty / 材料名称为空".into(),
+                );
             }
         }
         for f in &it.fees {
             if f.amount_fen < 0 {
-                err(c, "fees", format!("fee '{}' is negative / 收费金额为负", f.name));
+                err(
+                    c,
+                    "fees",
+                    format!("fee '{}' is negative / 收费金额为负", f.name),
+                );
             }
         }
         let mut keys = HashSet::new();
         for f in &it.fields {
             let k = f.key.as_str();
             let key_ok = k.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-                && k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !key_ok {
-                err(c, &format!("fields.{k}"), "key must match [a-z][a-z0-9_]* / 字段名格式错误".into());
+                err(
+                    c,
+                    &format!("fields.{k}"),
+                    "key must match [a-z][a-z0-9_]* / 字段名格式错误".into(),
+                );
             }
             if !keys.insert(k) {
-                err(c, &format!("fields.{k}"), "duplicate field key / 字段重复".into());
+                err(
+                    c,
+                    &format!("fields.{k}"),
+                    "duplicate field key / 字段重复".into(),
+                );
             }
             if f.kind == FieldKind::Select && f.options.is_empty() {
-                err(c, &format!("fields.{k}"), "a select field needs options / 下拉字段缺少选项".into());
+                err(
+                    c,
+                    &format!("fields.{k}"),
+                    "a select field needs options / 下拉字段缺少选项".into(),
+                );
             }
         }
     }
@@ -466,7 +573,10 @@ required = true
         f.items[0].department = "NOPE".into();
         f.items.push(f.items[0].clone());
         let errs = validate(&f, &Known::default());
-        let fields: Vec<_> = errs.iter().map(|e| (e.entry.as_str(), e.field.as_str())).collect();
+        let fields: Vec<_> = errs
+            .iter()
+            .map(|e| (e.entry.as_str(), e.field.as_str()))
+            .collect();
         assert!(fields.contains(&("X1", "promised_limit")));
         assert!(fields.contains(&("X1", "department")));
         assert!(fields.contains(&("X1", "code")), "{errs:?}");
@@ -479,7 +589,9 @@ required = true
         f.regions.clear();
         let mut known = Known::default();
         known.regions.insert("360822".into());
-        known.departments.insert("360822-ZJJ".into(), "360822".into());
+        known
+            .departments
+            .insert("360822-ZJJ".into(), "360822".into());
         assert!(validate(&f, &known).is_empty());
     }
 }

@@ -114,7 +114,9 @@ impl fmt::Display for ResidentId {
 pub struct Uscc(String);
 
 const USCC_CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 impl Uscc {
     pub fn parse(raw: &str) -> Result<Self, IdError> {
@@ -309,8 +311,14 @@ mod tests {
         assert!(ResidentId::parse("11010519491231002X").is_ok());
         assert!(ResidentId::parse("11010519491231002x").is_ok());
         assert_eq!(ResidentId::parse("110105194912310021"), Err(IdError::Check));
-        assert_eq!(ResidentId::parse("110105194913310021"), Err(IdError::BirthDate));
-        assert_eq!(ResidentId::parse("1101051949123100"), Err(IdError::Length(18)));
+        assert_eq!(
+            ResidentId::parse("110105194913310021"),
+            Err(IdError::BirthDate)
+        );
+        assert_eq!(
+            ResidentId::parse("1101051949123100"),
+            Err(IdError::Length(18))
+        );
         assert_eq!(
             ResidentId::parse("11010519491231002X").unwrap().masked(),
             "110105********002X"

@@ -7,9 +7,9 @@ pub mod ids;
 pub mod number;
 pub mod roles;
 
+pub use actor::{Actor, ActorKind};
 pub use case::{apply, CaseCommand, CaseEvent, CaseState, CaseStatus, DomainError, Verdict};
 pub use ids::{RegionCode, ResidentId, Uscc};
 pub use number::CaseNumber;
-pub use actor::{Actor, ActorKind};
 pub use roles::{Permission, Role};
 pub mod upload;

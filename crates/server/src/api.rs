@@ -21,13 +21,42 @@ use yichuang_store::catalog::ItemFilter;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Yichuang 一窗 API", description = "One-window government service platform. Errors are {\"code\", \"message\"}."),
+    info(
+        title = "Yichuang 一窗 API",
+        description = "One-window government service platform. Errors are {\"code\", \"message\"}."
+    ),
     paths(
-        healthz, login, logout, register, me, list_items, get_item, list_departments, list_regions,
-        create_case, list_cases, get_case, save_form, upload_material, submit_case, check_materials,
-        accept_case, reject_case, correct_case, complete_case, withdraw_case, walk_in,
-        admin_halls, admin_put_hall, admin_windows, admin_put_window, admin_staff, admin_create_staff,
-        admin_import_catalog, admin_export_catalog, case_audit
+        healthz,
+        login,
+        logout,
+        register,
+        me,
+        list_items,
+        get_item,
+        list_departments,
+        list_regions,
+        create_case,
+        list_cases,
+        get_case,
+        save_form,
+        upload_material,
+        submit_case,
+        check_materials,
+        accept_case,
+        reject_case,
+        correct_case,
+        complete_case,
+        withdraw_case,
+        walk_in,
+        admin_halls,
+        admin_put_hall,
+        admin_windows,
+        admin_put_window,
+        admin_staff,
+        admin_create_staff,
+        admin_import_catalog,
+        admin_export_catalog,
+        case_audit
     ),
     components(schemas(ErrorBody))
 )]
@@ -47,7 +76,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases", post(create_case).get(list_cases))
         .route("/api/v1/cases/{case}", get(get_case))
         .route("/api/v1/cases/{case}/form", put(save_form))
-        .route("/api/v1/cases/{case}/materials/{material}", post(upload_material))
+        .route(
+            "/api/v1/cases/{case}/materials/{material}",
+            post(upload_material),
+        )
         .route("/api/v1/cases/{case}/submit", post(submit_case))
         .route("/api/v1/cases/{case}/checks", post(check_materials))
         .route("/api/v1/cases/{case}/accept", post(accept_case))
@@ -58,9 +90,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{case}/audit", get(case_audit))
         .route("/api/v1/walk-ins", post(walk_in))
         .route("/api/v1/admin/halls", get(admin_halls).put(admin_put_hall))
-        .route("/api/v1/admin/windows", get(admin_windows).put(admin_put_window))
-        .route("/api/v1/admin/staff", get(admin_staff).post(admin_create_staff))
-        .route("/api/v1/admin/catalog", get(admin_export_catalog).post(admin_import_catalog))
+        .route(
+            "/api/v1/admin/windows",
+            get(admin_windows).put(admin_put_window),
+        )
+        .route(
+            "/api/v1/admin/staff",
+            get(admin_staff).post(admin_create_staff),
+        )
+        .route(
+            "/api/v1/admin/catalog",
+            get(admin_export_catalog).post(admin_import_catalog),
+        )
 }
 
 type ApiResult<T = Response> = Result<T, ApiError>;
@@ -75,14 +116,24 @@ pub async fn resolve_case(state: &AppState, key: &str, lang: Lang) -> ApiResult<
         return Ok(id);
     }
     if CaseNumber::parse(key).is_err() {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "case.not_found", lang.t("未找到该办件。", "No such case.")));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "case.not_found",
+            lang.t("未找到该办件。", "No such case."),
+        ));
     }
     state
         .store
         .case_id_by_number(key)
         .await
         .map_err(store_err(lang))?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "case.not_found", lang.t("未找到该办件。", "No such case.")))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "case.not_found",
+                lang.t("未找到该办件。", "No such case."),
+            )
+        })
 }
 
 fn csrf_header(h: &HeaderMap) -> Option<&str> {
@@ -94,7 +145,11 @@ fn csrf_header(h: &HeaderMap) -> Option<&str> {
 async fn healthz(State(st): State<AppState>) -> Response {
     match sqlx_ping(&st).await {
         true => Json(json!({"status": "ok", "backend": st.store.backend().name()})).into_response(),
-        false => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable"}))).into_response(),
+        false => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable"})),
+        )
+            .into_response(),
     }
 }
 
@@ -115,7 +170,12 @@ pub struct LoginBody {
 /// Log in. Returns a bearer token for API clients and sets the session cookie for browsers.
 #[utoipa::path(post, path = "/api/v1/sessions", request_body = LoginBody,
     responses((status = 200, description = "token"), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn login(State(st): State<AppState>, mc: MaybeCaller, headers: HeaderMap, Json(b): Json<LoginBody>) -> ApiResult {
+async fn login(
+    State(st): State<AppState>,
+    mc: MaybeCaller,
+    headers: HeaderMap,
+    Json(b): Json<LoginBody>,
+) -> ApiResult {
     let MaybeCaller(_, lang, addr) = mc;
     let li = auth::login(&st, &b.login, &b.password, &addr, lang).await?;
     let cookie = auth::session_cookie(&headers, &li.token, li.max_age_s);
@@ -136,9 +196,19 @@ async fn logout(State(st): State<AppState>, headers: HeaderMap) -> ApiResult {
         .map(str::to_string)
         .or_else(|| auth::cookie(&headers, auth::SESSION_COOKIE));
     if let Some(t) = token {
-        st.store.end_session(&t).await.map_err(store_err(Lang::Zh))?;
+        st.store
+            .end_session(&t)
+            .await
+            .map_err(store_err(Lang::Zh))?;
     }
-    Ok((StatusCode::NO_CONTENT, [("set-cookie", format!("{}=; Path=/; Max-Age=0", auth::SESSION_COOKIE))]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(
+            "set-cookie",
+            format!("{}=; Path=/; Max-Age=0", auth::SESSION_COOKIE),
+        )],
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -157,27 +227,67 @@ pub struct RegisterBody {
 
 /// Validates a registration; shared by the API and the page.
 pub fn check_registration(b: &RegisterBody, lang: Lang) -> ApiResult<NewAccount> {
-    let bad = |code: &str, zh: String, en: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, if lang == Lang::En { en } else { zh });
+    let bad = |code: &str, zh: String, en: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            if lang == Lang::En { en } else { zh },
+        )
+    };
     if b.name.trim().is_empty() || b.name.chars().count() > 100 {
-        return Err(bad("account.name", "名称：请填写（100字以内）。".into(), "name: required (at most 100 characters).".into()));
+        return Err(bad(
+            "account.name",
+            "名称：请填写（100字以内）。".into(),
+            "name: required (at most 100 characters).".into(),
+        ));
     }
     let id_number = match b.kind.as_str() {
         "person" => ResidentId::parse(&b.id_number)
-            .map_err(|e| bad("account.id_number", format!("身份证号码：{}。", e.zh()), format!("id_number: {e}.")))?
+            .map_err(|e| {
+                bad(
+                    "account.id_number",
+                    format!("身份证号码：{}。", e.zh()),
+                    format!("id_number: {e}."),
+                )
+            })?
             .to_string(),
         "enterprise" => Uscc::parse(&b.id_number)
-            .map_err(|e| bad("account.id_number", format!("统一社会信用代码：{}。", e.zh()), format!("id_number: unified social credit code {e}.")))?
+            .map_err(|e| {
+                bad(
+                    "account.id_number",
+                    format!("统一社会信用代码：{}。", e.zh()),
+                    format!("id_number: unified social credit code {e}."),
+                )
+            })?
             .to_string(),
-        _ => return Err(bad("account.kind", "申请人类型应为个人或企业。".into(), "kind must be person or enterprise.".into())),
+        _ => {
+            return Err(bad(
+                "account.kind",
+                "申请人类型应为个人或企业。".into(),
+                "kind must be person or enterprise.".into(),
+            ))
+        }
     };
     if b.kind == "person" && !yichuang_core::ids::valid_phone(b.phone.trim()) {
-        return Err(bad("account.phone", "手机号码：应为11位数字。".into(), "phone: must be an 11-digit mobile number.".into()));
+        return Err(bad(
+            "account.phone",
+            "手机号码：应为11位数字。".into(),
+            "phone: must be an 11-digit mobile number.".into(),
+        ));
     }
     if b.kind == "enterprise" && b.legal_rep.trim().is_empty() {
-        return Err(bad("account.legal_rep", "法定代表人：请填写。".into(), "legal_rep: required for an enterprise.".into()));
+        return Err(bad(
+            "account.legal_rep",
+            "法定代表人：请填写。".into(),
+            "legal_rep: required for an enterprise.".into(),
+        ));
     }
     if !auth::password_ok(&b.password) {
-        return Err(bad("account.password", "密码：至少8位，且包含大写字母、小写字母、数字、符号中的三类。".into(), "password: at least 8 characters from 3 of upper, lower, digit, symbol.".into()));
+        return Err(bad(
+            "account.password",
+            "密码：至少8位，且包含大写字母、小写字母、数字、符号中的三类。".into(),
+            "password: at least 8 characters from 3 of upper, lower, digit, symbol.".into(),
+        ));
     }
     Ok(NewAccount {
         kind: b.kind.clone(),
@@ -193,14 +303,26 @@ pub fn check_registration(b: &RegisterBody, lang: Lang) -> ApiResult<NewAccount>
 /// Register as a person or an enterprise. The login is the ID number or USCC.
 #[utoipa::path(post, path = "/api/v1/accounts", request_body = RegisterBody,
     responses((status = 201, description = "created"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn register(State(st): State<AppState>, mc: MaybeCaller, Json(b): Json<RegisterBody>) -> ApiResult {
+async fn register(
+    State(st): State<AppState>,
+    mc: MaybeCaller,
+    Json(b): Json<RegisterBody>,
+) -> ApiResult {
     let MaybeCaller(_, lang, addr) = mc;
     let mut acc = check_registration(&b, lang)?;
     acc.password_hash = Some(auth::hash_password(b.password.clone()).await);
     let mut actor = yichuang_core::Actor::system();
     actor.client_addr = addr;
-    let id = st.store.create_account(acc.clone(), &actor).await.map_err(store_err(lang))?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "login": acc.login}))).into_response())
+    let id = st
+        .store
+        .create_account(acc.clone(), &actor)
+        .await
+        .map_err(store_err(lang))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "login": acc.login})),
+    )
+        .into_response())
 }
 
 /// The logged-in account.
@@ -219,11 +341,20 @@ pub struct ItemQuery {
 
 /// The public catalog, filtered by department, category, region (and below) and name.
 #[utoipa::path(get, path = "/api/v1/items", params(ItemQuery), responses((status = 200, description = "items")))]
-async fn list_items(State(st): State<AppState>, mc: MaybeCaller, Query(q): Query<ItemQuery>) -> ApiResult {
+async fn list_items(
+    State(st): State<AppState>,
+    mc: MaybeCaller,
+    Query(q): Query<ItemQuery>,
+) -> ApiResult {
     let MaybeCaller(_, lang, _) = mc;
     let items = st
         .store
-        .items(&ItemFilter { department: q.department, category: q.category, region: q.region, q: q.q })
+        .items(&ItemFilter {
+            department: q.department,
+            category: q.category,
+            region: q.region,
+            q: q.q,
+        })
         .await
         .map_err(store_err(lang))?;
     Ok(Json(json!({"items": items})).into_response())
@@ -231,7 +362,11 @@ async fn list_items(State(st): State<AppState>, mc: MaybeCaller, Query(q): Query
 
 /// One item's full guide, with the national code names alongside the codes.
 #[utoipa::path(get, path = "/api/v1/items/{code}", responses((status = 200, description = "guide"), (status = 404, body = ErrorBody)))]
-async fn get_item(State(st): State<AppState>, mc: MaybeCaller, Path(code): Path<String>) -> ApiResult {
+async fn get_item(
+    State(st): State<AppState>,
+    mc: MaybeCaller,
+    Path(code): Path<String>,
+) -> ApiResult {
     let MaybeCaller(_, lang, _) = mc;
     use yichuang_core::catalog::codes;
     let it = st.store.item(&code).await.map_err(store_err(lang))?;
@@ -249,7 +384,10 @@ async fn get_item(State(st): State<AppState>, mc: MaybeCaller, Path(code): Path<
 /// Departments.
 #[utoipa::path(get, path = "/api/v1/departments", responses((status = 200, description = "departments")))]
 async fn list_departments(State(st): State<AppState>) -> ApiResult {
-    Ok(Json(json!({"departments": st.store.departments().await.map_err(store_err(Lang::Zh))?})).into_response())
+    Ok(
+        Json(json!({"departments": st.store.departments().await.map_err(store_err(Lang::Zh))?}))
+            .into_response(),
+    )
 }
 
 /// Regions (GB/T 2260), with their level 1–5.
@@ -278,10 +416,23 @@ pub struct NewCase {
 /// Start a draft application for an item.
 #[utoipa::path(post, path = "/api/v1/cases", request_body = NewCase,
     responses((status = 201, description = "draft created"), (status = 422, body = ErrorBody)))]
-async fn create_case(State(st): State<AppState>, c: Caller, headers: HeaderMap, Json(b): Json<NewCase>) -> ApiResult {
+async fn create_case(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Json(b): Json<NewCase>,
+) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
-    let id = st.store.create_draft(&c.actor(), &b.item_code, b.form, b.commitment).await.map_err(store_err(c.lang))?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "status": "draft"}))).into_response())
+    let id = st
+        .store
+        .create_draft(&c.actor(), &b.item_code, b.form, b.commitment)
+        .await
+        .map_err(store_err(c.lang))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "status": "draft"})),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -291,7 +442,11 @@ pub struct CaseQuery {
 
 /// An applicant's own cases; for window staff, the cases waiting in their region (`?status=`).
 #[utoipa::path(get, path = "/api/v1/cases", params(CaseQuery), responses((status = 200, description = "cases")))]
-async fn list_cases(State(st): State<AppState>, c: Caller, Query(q): Query<CaseQuery>) -> ApiResult {
+async fn list_cases(
+    State(st): State<AppState>,
+    c: Caller,
+    Query(q): Query<CaseQuery>,
+) -> ApiResult {
     let actor = c.actor();
     let cases = match actor.kind {
         ActorKind::Staff { .. } => {
@@ -308,7 +463,11 @@ async fn list_cases(State(st): State<AppState>, c: Caller, Query(q): Query<CaseQ
 #[utoipa::path(get, path = "/api/v1/cases/{case}", responses((status = 200, description = "case"), (status = 404, body = ErrorBody)))]
 async fn get_case(State(st): State<AppState>, c: Caller, Path(key): Path<String>) -> ApiResult {
     let id = resolve_case(&st, &key, c.lang).await?;
-    let v = st.store.case_view(&c.actor(), id).await.map_err(store_err(c.lang))?;
+    let v = st
+        .store
+        .case_view(&c.actor(), id)
+        .await
+        .map_err(store_err(c.lang))?;
     Ok(Json(json!({"case": v})).into_response())
 }
 
@@ -323,10 +482,19 @@ pub struct FormBody {
 /// Save the application form of a draft (or during correction).
 #[utoipa::path(put, path = "/api/v1/cases/{case}/form", request_body = FormBody,
     responses((status = 200, description = "saved"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn save_form(State(st): State<AppState>, c: Caller, headers: HeaderMap, Path(key): Path<String>, Json(b): Json<FormBody>) -> ApiResult {
+async fn save_form(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Json(b): Json<FormBody>,
+) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
     let id = resolve_case(&st, &key, c.lang).await?;
-    st.store.save_draft(&c.actor(), id, b.form, b.commitment).await.map_err(store_err(c.lang))?;
+    st.store
+        .save_draft(&c.actor(), id, b.form, b.commitment)
+        .await
+        .map_err(store_err(c.lang))?;
     Ok(Json(json!({"saved": true})).into_response())
 }
 
@@ -343,7 +511,11 @@ async fn upload_material(
     c.check_csrf(csrf_header(&headers))?;
     let id = resolve_case(&st, &key, c.lang).await?;
     let too_large = || {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "upload.too_large", c.lang.t("文件过大。", "The file is too large."))
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "upload.too_large",
+            c.lang.t("文件过大。", "The file is too large."),
+        )
     };
     while let Some(field) = mp.next_field().await.map_err(|_| too_large())? {
         if field.name() != Some("file") {
@@ -351,19 +523,35 @@ async fn upload_material(
         }
         let name = field.file_name().unwrap_or("").to_string();
         let bytes = field.bytes().await.map_err(|_| too_large())?;
-        let sid = crate::uploads::store_material(&st, &c.actor(), id, &material, &name, &bytes, c.lang).await?;
+        let sid =
+            crate::uploads::store_material(&st, &c.actor(), id, &material, &name, &bytes, c.lang)
+                .await?;
         return Ok((StatusCode::CREATED, Json(json!({"submission_id": sid}))).into_response());
     }
-    Err(ApiError::bad_request("upload.no_file", c.lang, "请求中没有名为 file 的文件。", "No multipart field named 'file'."))
+    Err(ApiError::bad_request(
+        "upload.no_file",
+        c.lang,
+        "请求中没有名为 file 的文件。",
+        "No multipart field named 'file'.",
+    ))
 }
 
 /// Submit the draft (or resubmit after corrections). Submitting twice returns the same case.
 #[utoipa::path(post, path = "/api/v1/cases/{case}/submit",
     responses((status = 200, description = "submitted, with its number"), (status = 422, body = ErrorBody)))]
-async fn submit_case(State(st): State<AppState>, c: Caller, headers: HeaderMap, Path(key): Path<String>) -> ApiResult {
+async fn submit_case(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
     let id = resolve_case(&st, &key, c.lang).await?;
-    let number = st.store.submit(&c.actor(), id, st.config.utc_offset_hours).await.map_err(store_err(c.lang))?;
+    let number = st
+        .store
+        .submit(&c.actor(), id, st.config.utc_offset_hours)
+        .await
+        .map_err(store_err(c.lang))?;
     Ok(Json(json!({"id": id, "number": number, "status": "submitted"})).into_response())
 }
 
@@ -378,56 +566,137 @@ pub struct DecisionBody {
     note: String,
 }
 
-async fn decide(st: &AppState, c: &Caller, headers: &HeaderMap, key: &str, b: DecisionBody, d: Option<WindowDecision>) -> ApiResult {
+async fn decide(
+    st: &AppState,
+    c: &Caller,
+    headers: &HeaderMap,
+    key: &str,
+    b: DecisionBody,
+    d: Option<WindowDecision>,
+) -> ApiResult {
     c.check_csrf(csrf_header(headers))?;
     let id = resolve_case(st, key, c.lang).await?;
     let actor = c.actor();
-    let status = st.store.window_decision(&actor, id, b.checks, d).await.map_err(store_err(c.lang))?;
+    let status = st
+        .store
+        .window_decision(&actor, id, b.checks, d)
+        .await
+        .map_err(store_err(c.lang))?;
     Ok(Json(json!({"id": id, "status": status, "status_zh": status.zh()})).into_response())
 }
 
 /// Record the clerk's verdict on materials: ok, missing, wrong (with a reason) or deferred (容缺, with a due date).
 #[utoipa::path(post, path = "/api/v1/cases/{case}/checks", request_body = DecisionBody, responses((status = 200, description = "recorded")))]
-async fn check_materials(State(st): State<AppState>, c: Caller, headers: HeaderMap, Path(key): Path<String>, Json(b): Json<DecisionBody>) -> ApiResult {
+async fn check_materials(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Json(b): Json<DecisionBody>,
+) -> ApiResult {
     decide(&st, &c, &headers, &key, b, None).await
 }
 
 /// Accept (受理). Every required material must be checked ok or deferred.
 #[utoipa::path(post, path = "/api/v1/cases/{case}/accept", request_body = DecisionBody,
     responses((status = 200, description = "accepted"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn accept_case(State(st): State<AppState>, c: Caller, headers: HeaderMap, Path(key): Path<String>, b: Option<Json<DecisionBody>>) -> ApiResult {
-    decide(&st, &c, &headers, &key, b.map(|j| j.0).unwrap_or_default(), Some(WindowDecision::Accept)).await
+async fn accept_case(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    b: Option<Json<DecisionBody>>,
+) -> ApiResult {
+    decide(
+        &st,
+        &c,
+        &headers,
+        &key,
+        b.map(|j| j.0).unwrap_or_default(),
+        Some(WindowDecision::Accept),
+    )
+    .await
 }
 
 /// Reject (不予受理) with the legal reason.
 #[utoipa::path(post, path = "/api/v1/cases/{case}/reject", request_body = DecisionBody,
     responses((status = 200, description = "rejected"), (status = 422, body = ErrorBody)))]
-async fn reject_case(State(st): State<AppState>, c: Caller, headers: HeaderMap, Path(key): Path<String>, Json(b): Json<DecisionBody>) -> ApiResult {
+async fn reject_case(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Json(b): Json<DecisionBody>,
+) -> ApiResult {
     let reason = b.reason.clone();
-    decide(&st, &c, &headers, &key, b, Some(WindowDecision::Reject { reason })).await
+    decide(
+        &st,
+        &c,
+        &headers,
+        &key,
+        b,
+        Some(WindowDecision::Reject { reason }),
+    )
+    .await
 }
 
 /// Issue ONE correction notice listing every material marked missing or wrong (一次性告知).
 #[utoipa::path(post, path = "/api/v1/cases/{case}/corrections", request_body = DecisionBody,
     responses((status = 200, description = "notice issued"), (status = 422, body = ErrorBody)))]
-async fn correct_case(State(st): State<AppState>, c: Caller, headers: HeaderMap, Path(key): Path<String>, Json(b): Json<DecisionBody>) -> ApiResult {
+async fn correct_case(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Json(b): Json<DecisionBody>,
+) -> ApiResult {
     let note = b.note.clone();
-    decide(&st, &c, &headers, &key, b, Some(WindowDecision::Corrections { note })).await
+    decide(
+        &st,
+        &c,
+        &headers,
+        &key,
+        b,
+        Some(WindowDecision::Corrections { note }),
+    )
+    .await
 }
 
 /// Complete a 即办件 on the spot (accepting it first if needed).
 #[utoipa::path(post, path = "/api/v1/cases/{case}/complete", request_body = DecisionBody,
     responses((status = 200, description = "completed"), (status = 422, body = ErrorBody)))]
-async fn complete_case(State(st): State<AppState>, c: Caller, headers: HeaderMap, Path(key): Path<String>, b: Option<Json<DecisionBody>>) -> ApiResult {
-    decide(&st, &c, &headers, &key, b.map(|j| j.0).unwrap_or_default(), Some(WindowDecision::CompleteOnSpot)).await
+async fn complete_case(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    b: Option<Json<DecisionBody>>,
+) -> ApiResult {
+    decide(
+        &st,
+        &c,
+        &headers,
+        &key,
+        b.map(|j| j.0).unwrap_or_default(),
+        Some(WindowDecision::CompleteOnSpot),
+    )
+    .await
 }
 
 /// The applicant withdraws the case before the decision.
 #[utoipa::path(post, path = "/api/v1/cases/{case}/withdraw", responses((status = 200, description = "withdrawn"), (status = 409, body = ErrorBody)))]
-async fn withdraw_case(State(st): State<AppState>, c: Caller, headers: HeaderMap, Path(key): Path<String>) -> ApiResult {
+async fn withdraw_case(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
     let id = resolve_case(&st, &key, c.lang).await?;
-    st.store.withdraw(&c.actor(), id).await.map_err(store_err(c.lang))?;
+    st.store
+        .withdraw(&c.actor(), id)
+        .await
+        .map_err(store_err(c.lang))?;
     Ok(Json(json!({"id": id, "status": "withdrawn"})).into_response())
 }
 
@@ -435,16 +704,32 @@ async fn withdraw_case(State(st): State<AppState>, c: Caller, headers: HeaderMap
 #[utoipa::path(get, path = "/api/v1/cases/{case}/audit", responses((status = 200, description = "audit records"), (status = 404, body = ErrorBody)))]
 async fn case_audit(State(st): State<AppState>, c: Caller, Path(key): Path<String>) -> ApiResult {
     let id = resolve_case(&st, &key, c.lang).await?;
-    let v = st.store.case_view(&c.actor(), id).await.map_err(store_err(c.lang))?;
+    let v = st
+        .store
+        .case_view(&c.actor(), id)
+        .await
+        .map_err(store_err(c.lang))?;
     if !c.actor().may_in(Permission::ReadCases, &v.region) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "case.not_found", c.lang.t("未找到该办件。", "No such case.")));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "case.not_found",
+            c.lang.t("未找到该办件。", "No such case."),
+        ));
     }
     let records = match &v.number {
-        Some(n) => st.store.audit_for_case(n).await.map_err(store_err(c.lang))?,
+        Some(n) => st
+            .store
+            .audit_for_case(n)
+            .await
+            .map_err(store_err(c.lang))?,
         None => Vec::new(),
     };
     let intact = match &v.number {
-        Some(n) => st.store.verify_case_chain(n).await.map_err(store_err(c.lang))?,
+        Some(n) => st
+            .store
+            .verify_case_chain(n)
+            .await
+            .map_err(store_err(c.lang))?,
         None => true,
     };
     Ok(Json(json!({"records": records, "chain_intact": intact})).into_response())
@@ -463,11 +748,24 @@ pub struct WalkInBody {
 /// A window clerk opens a case for a walk-in applicant, found or created by ID number.
 #[utoipa::path(post, path = "/api/v1/walk-ins", request_body = WalkInBody,
     responses((status = 201, description = "draft case for the applicant"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn walk_in(State(st): State<AppState>, c: Caller, headers: HeaderMap, Json(b): Json<WalkInBody>) -> ApiResult {
+async fn walk_in(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Json(b): Json<WalkInBody>,
+) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
     let phone = Some(b.phone.trim().to_string()).filter(|s| !s.is_empty());
-    let id = st.store.walk_in(&c.actor(), &b.id_number, &b.name, phone, &b.item_code).await.map_err(store_err(c.lang))?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "status": "draft"}))).into_response())
+    let id = st
+        .store
+        .walk_in(&c.actor(), &b.id_number, &b.name, phone, &b.item_code)
+        .await
+        .map_err(store_err(c.lang))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "status": "draft"})),
+    )
+        .into_response())
 }
 
 fn require_admin(c: &Caller) -> ApiResult<()> {
@@ -497,11 +795,25 @@ pub struct HallBody {
 
 /// Create or update a hall.
 #[utoipa::path(put, path = "/api/v1/admin/halls", request_body = HallBody, responses((status = 200, description = "saved"), (status = 403, body = ErrorBody)))]
-async fn admin_put_hall(State(st): State<AppState>, c: Caller, headers: HeaderMap, Json(b): Json<HallBody>) -> ApiResult {
+async fn admin_put_hall(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Json(b): Json<HallBody>,
+) -> ApiResult {
     require_admin(&c)?;
     c.check_csrf(csrf_header(&headers))?;
-    let h = Hall { id: b.id, name: b.name, name_en: b.name_en, region: b.region, address: b.address };
-    st.store.upsert_hall(h, &c.actor()).await.map_err(store_err(c.lang))?;
+    let h = Hall {
+        id: b.id,
+        name: b.name,
+        name_en: b.name_en,
+        region: b.region,
+        address: b.address,
+    };
+    st.store
+        .upsert_hall(h, &c.actor())
+        .await
+        .map_err(store_err(c.lang))?;
     Ok(Json(json!({"saved": true})).into_response())
 }
 
@@ -509,7 +821,10 @@ async fn admin_put_hall(State(st): State<AppState>, c: Caller, headers: HeaderMa
 #[utoipa::path(get, path = "/api/v1/admin/windows", responses((status = 200, description = "windows")))]
 async fn admin_windows(State(st): State<AppState>, c: Caller) -> ApiResult {
     require_admin(&c)?;
-    Ok(Json(json!({"windows": st.store.windows().await.map_err(store_err(c.lang))?})).into_response())
+    Ok(
+        Json(json!({"windows": st.store.windows().await.map_err(store_err(c.lang))?}))
+            .into_response(),
+    )
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -526,11 +841,24 @@ fn yes() -> bool {
 
 /// Create or update a window.
 #[utoipa::path(put, path = "/api/v1/admin/windows", request_body = WindowBody, responses((status = 200, description = "saved")))]
-async fn admin_put_window(State(st): State<AppState>, c: Caller, headers: HeaderMap, Json(b): Json<WindowBody>) -> ApiResult {
+async fn admin_put_window(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Json(b): Json<WindowBody>,
+) -> ApiResult {
     require_admin(&c)?;
     c.check_csrf(csrf_header(&headers))?;
-    let w = Window { id: b.id, hall_id: b.hall_id, name: b.name, comprehensive: b.comprehensive };
-    st.store.upsert_window(w, &c.actor()).await.map_err(store_err(c.lang))?;
+    let w = Window {
+        id: b.id,
+        hall_id: b.hall_id,
+        name: b.name,
+        comprehensive: b.comprehensive,
+    };
+    st.store
+        .upsert_window(w, &c.actor())
+        .await
+        .map_err(store_err(c.lang))?;
     Ok(Json(json!({"saved": true})).into_response())
 }
 
@@ -558,25 +886,59 @@ pub struct StaffBody {
 }
 
 /// Validates and creates a staff account; used by the API, the page, the CLI and the demo.
-pub async fn create_staff(st: &AppState, b: StaffBody, actor: &yichuang_core::Actor, lang: Lang) -> ApiResult<i64> {
+pub async fn create_staff(
+    st: &AppState,
+    b: StaffBody,
+    actor: &yichuang_core::Actor,
+    lang: Lang,
+) -> ApiResult<i64> {
     let role = yichuang_core::Role::parse(&b.role).ok_or_else(|| {
-        ApiError::unprocessable("staff.role", lang, "角色应为 clerk、reviewer、manager、supervisor 或 admin。", "role must be clerk, reviewer, manager, supervisor or admin.")
+        ApiError::unprocessable(
+            "staff.role",
+            lang,
+            "角色应为 clerk、reviewer、manager、supervisor 或 admin。",
+            "role must be clerk, reviewer, manager, supervisor or admin.",
+        )
     })?;
     let known = st.store.known().await.map_err(store_err(lang))?;
     if !known.regions.contains(&b.region) {
-        return Err(ApiError::unprocessable("staff.region", lang, "区划不存在。", "region: unknown region."));
+        return Err(ApiError::unprocessable(
+            "staff.region",
+            lang,
+            "区划不存在。",
+            "region: unknown region.",
+        ));
     }
     if let Some(d) = b.department.as_ref().filter(|d| !d.is_empty()) {
         if !known.departments.contains_key(d) {
-            return Err(ApiError::unprocessable("staff.department", lang, "部门不存在。", "department: unknown department."));
+            return Err(ApiError::unprocessable(
+                "staff.department",
+                lang,
+                "部门不存在。",
+                "department: unknown department.",
+            ));
         }
     }
-    let login_ok = !b.login.is_empty() && b.login.len() <= 64 && b.login.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-');
+    let login_ok = !b.login.is_empty()
+        && b.login.len() <= 64
+        && b.login
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-');
     if !login_ok {
-        return Err(ApiError::unprocessable("staff.login", lang, "登录名只能包含字母、数字、下划线、点和横线。", "login: letters, digits, '_', '.', '-' only."));
+        return Err(ApiError::unprocessable(
+            "staff.login",
+            lang,
+            "登录名只能包含字母、数字、下划线、点和横线。",
+            "login: letters, digits, '_', '.', '-' only.",
+        ));
     }
     if !auth::password_ok(&b.password) {
-        return Err(ApiError::unprocessable("staff.password", lang, "密码：至少8位，且包含三类字符。", "password: at least 8 characters from 3 classes."));
+        return Err(ApiError::unprocessable(
+            "staff.password",
+            lang,
+            "密码：至少8位，且包含三类字符。",
+            "password: at least 8 characters from 3 classes.",
+        ));
     }
     let acc = NewAccount {
         kind: "staff".into(),
@@ -590,13 +952,21 @@ pub async fn create_staff(st: &AppState, b: StaffBody, actor: &yichuang_core::Ac
         window_id: b.window_id.filter(|s| !s.is_empty()),
         ..Default::default()
     };
-    st.store.create_account(acc, actor).await.map_err(store_err(lang))
+    st.store
+        .create_account(acc, actor)
+        .await
+        .map_err(store_err(lang))
 }
 
 /// Create a staff account with a role, scoped to a region.
 #[utoipa::path(post, path = "/api/v1/admin/staff", request_body = StaffBody,
     responses((status = 201, description = "created"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn admin_create_staff(State(st): State<AppState>, c: Caller, headers: HeaderMap, Json(b): Json<StaffBody>) -> ApiResult {
+async fn admin_create_staff(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Json(b): Json<StaffBody>,
+) -> ApiResult {
     require_admin(&c)?;
     c.check_csrf(csrf_header(&headers))?;
     let id = create_staff(&st, b, &c.actor(), c.lang).await?;
@@ -606,11 +976,20 @@ async fn admin_create_staff(State(st): State<AppState>, c: Caller, headers: Head
 /// Import a catalog file (TOML body). All or nothing: every problem is listed.
 #[utoipa::path(post, path = "/api/v1/admin/catalog", request_body = String,
     responses((status = 200, description = "imported"), (status = 422, body = ErrorBody)))]
-async fn admin_import_catalog(State(st): State<AppState>, c: Caller, headers: HeaderMap, body: String) -> ApiResult {
+async fn admin_import_catalog(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    body: String,
+) -> ApiResult {
     require_admin(&c)?;
     c.check_csrf(csrf_header(&headers))?;
     let file: yichuang_core::catalog::CatalogFile = toml::from_str(&body).map_err(|e| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "catalog.syntax", e.to_string())
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "catalog.syntax",
+            e.to_string(),
+        )
     })?;
     match st.store.import_catalog(file, &c.actor()).await.map_err(store_err(c.lang))? {
         Ok(report) => Ok(Json(json!({"imported": report})).into_response()),
@@ -627,6 +1006,12 @@ async fn admin_import_catalog(State(st): State<AppState>, c: Caller, headers: He
 async fn admin_export_catalog(State(st): State<AppState>, c: Caller) -> ApiResult {
     require_admin(&c)?;
     let f = st.store.export_catalog().await.map_err(store_err(c.lang))?;
-    let text = toml::to_string(&f).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "catalog.export", e.to_string()))?;
+    let text = toml::to_string(&f).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "catalog.export",
+            e.to_string(),
+        )
+    })?;
     Ok(([("content-type", "application/toml; charset=utf-8")], text).into_response())
 }

@@ -4,7 +4,9 @@
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::AppState;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -117,7 +119,11 @@ impl FromRequestParts<AppState> for MaybeCaller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let lang = Lang::from_headers(&parts.headers);
-        Ok(MaybeCaller(resolve(parts, state).await?, lang, client_addr(parts)))
+        Ok(MaybeCaller(
+            resolve(parts, state).await?,
+            lang,
+            client_addr(parts),
+        ))
     }
 }
 
@@ -162,7 +168,13 @@ pub struct LoggedIn {
 }
 
 /// Checks the password; five failures lock the account for ten minutes.
-pub async fn login(state: &AppState, login: &str, password: &str, addr: &str, lang: Lang) -> Result<LoggedIn, ApiError> {
+pub async fn login(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    addr: &str,
+    lang: Lang,
+) -> Result<LoggedIn, ApiError> {
     let store = &state.store;
     let refused = || {
         ApiError::new(
@@ -184,7 +196,10 @@ pub async fn login(state: &AppState, login: &str, password: &str, addr: &str, la
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "auth.locked",
-            lang.t("登录失败次数过多，账号已锁定10分钟。", "Too many failed logins; the account is locked for 10 minutes."),
+            lang.t(
+                "登录失败次数过多，账号已锁定10分钟。",
+                "Too many failed logins; the account is locked for 10 minutes.",
+            ),
         ));
     }
     let ok = match acc.password_hash.clone() {
@@ -228,7 +243,8 @@ pub fn session_cookie(headers: &HeaderMap, token: &str, max_age_s: i64) -> Strin
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v == "https");
-    let loopback = host.starts_with("localhost") || host.starts_with("127.") || host.starts_with("[::1]");
+    let loopback =
+        host.starts_with("localhost") || host.starts_with("127.") || host.starts_with("[::1]");
     let secure = if https || loopback { "; Secure" } else { "" };
     format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_s}{secure}")
 }

@@ -26,22 +26,37 @@ pub const LOGINS: &[(&str, &str, &str)] = &[
 /// A valid demo resident ID and USCC, made with the real check characters.
 pub fn demo_person_id() -> String {
     let body = "36082219900101123";
-    format!("{body}{}", yichuang_core::ResidentId::check_char(body) as char)
+    format!(
+        "{body}{}",
+        yichuang_core::ResidentId::check_char(body) as char
+    )
 }
 pub fn demo_enterprise_uscc() -> String {
     let body = "91360822MA35DEMO0";
-    format!("{body}{}", yichuang_core::Uscc::check_char(body).unwrap_or('0'))
+    format!(
+        "{body}{}",
+        yichuang_core::Uscc::check_char(body).unwrap_or('0')
+    )
 }
 
 /// Loads the demo once; later starts find the marker and do nothing.
 pub async fn load(st: &AppState) -> Result<bool, String> {
     let store = &st.store;
-    if store.meta("demo_loaded").await.map_err(|e| e.to_string())?.is_some() {
+    if store
+        .meta("demo_loaded")
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
         return Ok(false);
     }
     let actor = Actor::system();
     let file: CatalogFile = toml::from_str(CATALOG).map_err(|e| format!("demo catalog: {e}"))?;
-    match store.import_catalog(file, &actor).await.map_err(|e| e.to_string())? {
+    match store
+        .import_catalog(file, &actor)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         Ok(_) => {}
         Err(errs) => {
             let list: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
@@ -49,26 +64,96 @@ pub async fn load(st: &AppState) -> Result<bool, String> {
         }
     }
     let halls = [
-        ("JX-JS", "吉水县行政服务中心", "Jishui County Administrative Service Centre", "360822", "吉水县市民服务中心一楼"),
-        ("GD-PROV", "广东省政务服务中心", "Guangdong Provincial Government Service Centre", "440000", "广州市越秀区"),
-        ("WH-HY", "汉阳区政务服务中心", "Hanyang District Government Service Centre", "420105", "武汉市汉阳区"),
+        (
+            "JX-JS",
+            "吉水县行政服务中心",
+            "Jishui County Administrative Service Centre",
+            "360822",
+            "吉水县市民服务中心一楼",
+        ),
+        (
+            "GD-PROV",
+            "广东省政务服务中心",
+            "Guangdong Provincial Government Service Centre",
+            "440000",
+            "广州市越秀区",
+        ),
+        (
+            "WH-HY",
+            "汉阳区政务服务中心",
+            "Hanyang District Government Service Centre",
+            "420105",
+            "武汉市汉阳区",
+        ),
     ];
     for (id, name, en, region, addr) in halls {
-        let h = Hall { id: id.into(), name: name.into(), name_en: en.into(), region: region.into(), address: addr.into() };
-        store.upsert_hall(h, &actor).await.map_err(|e| e.to_string())?;
+        let h = Hall {
+            id: id.into(),
+            name: name.into(),
+            name_en: en.into(),
+            region: region.into(),
+            address: addr.into(),
+        };
+        store
+            .upsert_hall(h, &actor)
+            .await
+            .map_err(|e| e.to_string())?;
         for n in 1..=3 {
-            let w = Window { id: format!("{id}-W{n:02}"), hall_id: id.into(), name: format!("{n}号综合受理窗口"), comprehensive: true };
-            store.upsert_window(w, &actor).await.map_err(|e| e.to_string())?;
+            let w = Window {
+                id: format!("{id}-W{n:02}"),
+                hall_id: id.into(),
+                name: format!("{n}号综合受理窗口"),
+                comprehensive: true,
+            };
+            store
+                .upsert_window(w, &actor)
+                .await
+                .map_err(|e| e.to_string())?;
         }
     }
     let staff = [
-        ("admin", "系统管理员", "admin", "360822", None, Some("JX-JS")),
+        (
+            "admin",
+            "系统管理员",
+            "admin",
+            "360822",
+            None,
+            Some("JX-JS"),
+        ),
         ("clerk.js", "李受理", "clerk", "360822", None, Some("JX-JS")),
-        ("clerk.gd", "陈受理", "clerk", "440000", None, Some("GD-PROV")),
+        (
+            "clerk.gd",
+            "陈受理",
+            "clerk",
+            "440000",
+            None,
+            Some("GD-PROV"),
+        ),
         ("clerk.hy", "王受理", "clerk", "420105", None, Some("WH-HY")),
-        ("manager.js", "赵主任", "manager", "360822", None, Some("JX-JS")),
-        ("supervisor.js", "钱监察", "supervisor", "360822", None, Some("JX-JS")),
-        ("reviewer.js", "孙审核", "reviewer", "360822", Some("360822-ZJJ"), None),
+        (
+            "manager.js",
+            "赵主任",
+            "manager",
+            "360822",
+            None,
+            Some("JX-JS"),
+        ),
+        (
+            "supervisor.js",
+            "钱监察",
+            "supervisor",
+            "360822",
+            None,
+            Some("JX-JS"),
+        ),
+        (
+            "reviewer.js",
+            "孙审核",
+            "reviewer",
+            "360822",
+            Some("360822-ZJJ"),
+            None,
+        ),
     ];
     for (login, name, role, region, dept, hall) in staff {
         let b = StaffBody {
@@ -81,7 +166,9 @@ pub async fn load(st: &AppState) -> Result<bool, String> {
             hall_id: hall.map(str::to_string),
             window_id: hall.map(|h| format!("{h}-W01")),
         };
-        create_staff(st, b, &actor, Lang::Zh).await.map_err(|e| e.message)?;
+        create_staff(st, b, &actor, Lang::Zh)
+            .await
+            .map_err(|e| e.message)?;
     }
     let hash = auth::hash_password(PASSWORD.into()).await;
     let person = NewAccount {
@@ -93,7 +180,10 @@ pub async fn load(st: &AppState) -> Result<bool, String> {
         phone: Some("13800138000".into()),
         ..Default::default()
     };
-    store.create_account(person, &actor).await.map_err(|e| e.to_string())?;
+    store
+        .create_account(person, &actor)
+        .await
+        .map_err(|e| e.to_string())?;
     let firm = NewAccount {
         kind: "enterprise".into(),
         login: demo_enterprise_uscc(),
@@ -104,7 +194,13 @@ pub async fn load(st: &AppState) -> Result<bool, String> {
         phone: Some("13900139000".into()),
         ..Default::default()
     };
-    store.create_account(firm, &actor).await.map_err(|e| e.to_string())?;
-    store.set_meta("demo_loaded", "1").await.map_err(|e| e.to_string())?;
+    store
+        .create_account(firm, &actor)
+        .await
+        .map_err(|e| e.to_string())?;
+    store
+        .set_meta("demo_loaded", "1")
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(true)
 }

@@ -46,7 +46,10 @@ impl ApiError {
         Self::new(
             StatusCode::FORBIDDEN,
             "auth.csrf",
-            lang.t("页面已过期，请刷新后重试。", "The form has expired; reload the page and try again."),
+            lang.t(
+                "页面已过期，请刷新后重试。",
+                "The form has expired; reload the page and try again.",
+            ),
         )
     }
 
@@ -68,7 +71,10 @@ impl ApiError {
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "store.unavailable",
-                    lang.t("系统繁忙，请稍后重试。", "The service cannot save right now; try again shortly."),
+                    lang.t(
+                        "系统繁忙，请稍后重试。",
+                        "The service cannot save right now; try again shortly.",
+                    ),
                 )
             }
             StoreError::Db(err) => {
@@ -76,7 +82,10 @@ impl ApiError {
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "store.unavailable",
-                    lang.t("系统繁忙，请稍后重试。", "The service cannot save right now; try again shortly."),
+                    lang.t(
+                        "系统繁忙，请稍后重试。",
+                        "The service cannot save right now; try again shortly.",
+                    ),
                 )
             }
         }

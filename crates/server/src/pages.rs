@@ -1,1 +1,3 @@
-pub fn routes() -> axum::Router<crate::AppState> { axum::Router::new() }
+pub fn routes() -> axum::Router<crate::AppState> {
+    axum::Router::new()
+}

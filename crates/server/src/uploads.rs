@@ -21,32 +21,68 @@ pub async fn store_material(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "upload.too_large",
             match lang {
-                Lang::Zh => format!("文件超过 {} MB 上限。", state.config.max_upload / 1024 / 1024),
-                Lang::En => format!("The file is larger than {} MB.", state.config.max_upload / 1024 / 1024),
+                Lang::Zh => format!(
+                    "文件超过 {} MB 上限。",
+                    state.config.max_upload / 1024 / 1024
+                ),
+                Lang::En => format!(
+                    "The file is larger than {} MB.",
+                    state.config.max_upload / 1024 / 1024
+                ),
             },
         ));
     }
     if bytes.is_empty() {
-        return Err(ApiError::unprocessable("upload.empty", lang, "文件为空。", "The file is empty."));
+        return Err(ApiError::unprocessable(
+            "upload.empty",
+            lang,
+            "文件为空。",
+            "The file is empty.",
+        ));
     }
     let Some(kind) = yichuang_core::upload::sniff(bytes) else {
         return Err(ApiError::new(
             axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "upload.type",
-            lang.t("只接受 PDF、JPEG、PNG 或 OFD 文件（按文件内容判断）。", "Only PDF, JPEG, PNG or OFD files are accepted (judged by content)."),
+            lang.t(
+                "只接受 PDF、JPEG、PNG 或 OFD 文件（按文件内容判断）。",
+                "Only PDF, JPEG, PNG or OFD files are accepted (judged by content).",
+            ),
         ));
     };
     let blobs = state.blobs.clone();
     let data = bytes.to_vec();
     let (hash, fresh) = tokio::task::spawn_blocking(move || blobs.put(&data))
         .await
-        .map_err(|_| ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "store.unavailable", "file store"))?
+        .map_err(|_| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "store.unavailable",
+                "file store",
+            )
+        })?
         .map_err(|e| ApiError::from_store(e, lang))?;
-    let name: String = file_name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(200).collect();
-    let name = if name.is_empty() { format!("file.{}", kind.ext()) } else { name };
+    let name: String = file_name
+        .chars()
+        .filter(|c| !c.is_control() && *c != '/' && *c != '\\')
+        .take(200)
+        .collect();
+    let name = if name.is_empty() {
+        format!("file.{}", kind.ext())
+    } else {
+        name
+    };
     match state
         .store
-        .add_submission(actor, case_id, material, &hash, &name, kind.mime(), bytes.len() as i64)
+        .add_submission(
+            actor,
+            case_id,
+            material,
+            &hash,
+            &name,
+            kind.mime(),
+            bytes.len() as i64,
+        )
         .await
     {
         Ok(id) => Ok(id),

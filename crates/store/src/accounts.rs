@@ -38,7 +38,11 @@ impl Account {
         self.role.as_deref().and_then(Role::parse)
     }
     pub fn actor(&self, client_addr: &str) -> Actor {
-        let kind = match (self.is_staff(), self.role(), self.region.as_deref().map(RegionCode::parse)) {
+        let kind = match (
+            self.is_staff(),
+            self.role(),
+            self.region.as_deref().map(RegionCode::parse),
+        ) {
             (true, Some(role), Some(Ok(region))) => ActorKind::Staff { role, region },
             // A staff account without a valid role or region can do nothing staff can.
             (true, _, _) => ActorKind::Applicant,
@@ -167,11 +171,19 @@ impl Store {
                 if actor.account_id == 0 && a.kind != "staff" {
                     actor.account_id = id; // self-registration is the new account's own act
                 }
-                audit::record(c, &actor, Entry {
-                    action: "account.create",
-                    detail: format!("account {id} kind {} role {}", a.kind, a.role.as_deref().unwrap_or("-")),
-                    ..Default::default()
-                })
+                audit::record(
+                    c,
+                    &actor,
+                    Entry {
+                        action: "account.create",
+                        detail: format!(
+                            "account {id} kind {} role {}",
+                            a.kind,
+                            a.role.as_deref().unwrap_or("-")
+                        ),
+                        ..Default::default()
+                    },
+                )
                 .await?;
                 Ok(id)
             })
@@ -180,18 +192,22 @@ impl Store {
     }
 
     pub async fn account(&self, id: i64) -> Result<Option<Account>> {
-        let r = sqlx::query(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let r = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         r.as_ref().map(row_account).transpose()
     }
 
     pub async fn account_by_login(&self, login: &str) -> Result<Option<Account>> {
-        let r = sqlx::query(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE login = $1"))
-            .bind(login)
-            .fetch_optional(self.pool())
-            .await?;
+        let r = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLS} FROM accounts WHERE login = $1"
+        ))
+        .bind(login)
+        .fetch_optional(self.pool())
+        .await?;
         r.as_ref().map(row_account).transpose()
     }
 
@@ -245,7 +261,13 @@ impl Store {
         .await
     }
 
-    pub async fn create_session(&self, account_id: i64, token: &str, csrf: &str, ttl_ms: i64) -> Result<()> {
+    pub async fn create_session(
+        &self,
+        account_id: i64,
+        token: &str,
+        csrf: &str,
+        ttl_ms: i64,
+    ) -> Result<()> {
         let (th, csrf) = (token_hash(token), csrf.to_string());
         self.write(move |c| {
             Box::pin(async move {
@@ -270,10 +292,11 @@ impl Store {
 
     /// The live session for a token. Sessions expire after the idle time given at creation.
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
-        let r = sqlx::query("SELECT account_id, csrf, expires_at FROM sessions WHERE token_hash = $1")
-            .bind(token_hash(token))
-            .fetch_optional(self.pool())
-            .await?;
+        let r =
+            sqlx::query("SELECT account_id, csrf, expires_at FROM sessions WHERE token_hash = $1")
+                .bind(token_hash(token))
+                .fetch_optional(self.pool())
+                .await?;
         let Some(r) = r else { return Ok(None) };
         let exp: i64 = r.try_get("expires_at")?;
         if exp < now_ms() {
@@ -307,7 +330,11 @@ impl Store {
 
     pub async fn upsert_hall(&self, h: Hall, actor: &Actor) -> Result<()> {
         if RegionCode::parse(&h.region).is_err() {
-            return Err(StoreError::invalid("hall.region", "The region code is malformed.", "区划代码格式错误。"));
+            return Err(StoreError::invalid(
+                "hall.region",
+                "The region code is malformed.",
+                "区划代码格式错误。",
+            ));
         }
         let actor = actor.clone();
         self.write(move |c| {
@@ -352,9 +379,10 @@ impl Store {
 
     pub async fn halls(&self) -> Result<Vec<Hall>> {
         let mut out = Vec::new();
-        for r in sqlx::query("SELECT id, name, name_en, region, address FROM halls ORDER BY region, id")
-            .fetch_all(self.pool())
-            .await?
+        for r in
+            sqlx::query("SELECT id, name, name_en, region, address FROM halls ORDER BY region, id")
+                .fetch_all(self.pool())
+                .await?
         {
             out.push(Hall {
                 id: r.try_get("id")?,
@@ -369,9 +397,10 @@ impl Store {
 
     pub async fn windows(&self) -> Result<Vec<Window>> {
         let mut out = Vec::new();
-        for r in sqlx::query("SELECT id, hall_id, name, comprehensive FROM windows ORDER BY hall_id, id")
-            .fetch_all(self.pool())
-            .await?
+        for r in
+            sqlx::query("SELECT id, hall_id, name, comprehensive FROM windows ORDER BY hall_id, id")
+                .fetch_all(self.pool())
+                .await?
         {
             out.push(Window {
                 id: r.try_get("id")?,

@@ -66,7 +66,14 @@ pub async fn record(c: &mut AnyConnection, actor: &Actor, e: Entry<'_>) -> Resul
         .bind(&stream)
         .fetch_one(&mut *c)
         .await?;
-    let hash = digest(&prev, at, actor.account_id, actor.role_name(), &actor.client_addr, &e);
+    let hash = digest(
+        &prev,
+        at,
+        actor.account_id,
+        actor.role_name(),
+        &actor.client_addr,
+        &e,
+    );
     sqlx::query(
         "INSERT INTO audit (at, stream, actor_id, actor_role, action, case_number, status_before, status_after, client_addr, detail, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -151,7 +158,14 @@ impl crate::Store {
                 status_after: after.as_deref(),
                 detail: r.try_get("detail")?,
             };
-            let hash = digest(&prev, r.try_get("at")?, r.try_get("actor_id")?, &role, &addr, &e);
+            let hash = digest(
+                &prev,
+                r.try_get("at")?,
+                r.try_get("actor_id")?,
+                &role,
+                &addr,
+                &e,
+            );
             let stored: String = r.try_get("hash")?;
             if stored_prev != prev || stored != hash {
                 return Ok(false);

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
 use yichuang_core::catalog::{FieldKind, ServiceItem};
-use yichuang_core::{apply, Actor, ActorKind, CaseCommand, CaseNumber, CaseState, CaseStatus, Permission, Verdict};
+use yichuang_core::{
+    apply, Actor, ActorKind, CaseCommand, CaseNumber, CaseState, CaseStatus, Permission, Verdict,
+};
 
 /// Hall time zone offset for "today" in case numbers; Asia/Shanghai has no DST.
 pub const DEFAULT_OFFSET_HOURS: i8 = 8;
@@ -228,14 +230,23 @@ pub fn check_form(item: &ServiceItem, form: &BTreeMap<String, String>) -> Result
             FieldKind::Text => v.chars().count() <= 2000,
             FieldKind::Number => v.parse::<f64>().is_ok_and(f64::is_finite),
             FieldKind::Date => {
-                time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+                time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
+                    .is_ok()
             }
             FieldKind::Select => f.options.iter().any(|o| o == v),
         };
         if !ok {
             return Err(StoreError::invalid(
                 "form.invalid_value",
-                format!("'{}' is not a valid value for {}.", v, if f.label_en.is_empty() { &f.key } else { &f.label_en }),
+                format!(
+                    "'{}' is not a valid value for {}.",
+                    v,
+                    if f.label_en.is_empty() {
+                        &f.key
+                    } else {
+                        &f.label_en
+                    }
+                ),
                 format!("“{}”的填写内容无效。", f.label),
             ));
         }
@@ -243,7 +254,10 @@ pub fn check_form(item: &ServiceItem, form: &BTreeMap<String, String>) -> Result
     Ok(())
 }
 
-fn missing_required(item: &ServiceItem, form: &BTreeMap<String, String>) -> Option<(String, String)> {
+fn missing_required(
+    item: &ServiceItem,
+    form: &BTreeMap<String, String>,
+) -> Option<(String, String)> {
     item.fields
         .iter()
         .find(|f| f.required && form.get(&f.key).map(|s| s.trim()).unwrap_or("").is_empty())
@@ -254,7 +268,9 @@ fn random_secret() -> String {
     use rand::Rng;
     const CH: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut r = rand::thread_rng();
-    (0..6).map(|_| CH[r.gen_range(0..CH.len())] as char).collect()
+    (0..6)
+        .map(|_| CH[r.gen_range(0..CH.len())] as char)
+        .collect()
 }
 
 fn local_today(offset_hours: i8) -> time::Date {
@@ -280,12 +296,24 @@ impl Store {
         }
         let item = self.item(item_code).await?;
         if !item.online {
-            return Err(StoreError::invalid("item.not_online", "This item cannot be applied for online.", "该事项不支持网上申请。"));
+            return Err(StoreError::invalid(
+                "item.not_online",
+                "This item cannot be applied for online.",
+                "该事项不支持网上申请。",
+            ));
         }
         check_form(&item, &form)?;
-        let kind = self.account(actor.account_id).await?.map(|a| a.kind).unwrap_or_default();
+        let kind = self
+            .account(actor.account_id)
+            .await?
+            .map(|a| a.kind)
+            .unwrap_or_default();
         let object = if kind == "enterprise" { "2" } else { "1" };
-        if !item.service_objects.iter().any(|o| o == object || (object == "2" && o == "6")) {
+        if !item
+            .service_objects
+            .iter()
+            .any(|o| o == object || (object == "2" && o == "6"))
+        {
             return Err(StoreError::invalid(
                 "item.wrong_applicant_type",
                 "This item is not for your type of applicant.",
@@ -294,8 +322,12 @@ impl Store {
         }
         let actor = actor.clone();
         let owner = actor.account_id;
-        self.write(move |c| Box::pin(async move { insert_draft(c, &actor, owner, &item, &form, commitment, "online").await }))
-            .await
+        self.write(move |c| {
+            Box::pin(async move {
+                insert_draft(c, &actor, owner, &item, &form, commitment, "online").await
+            })
+        })
+        .await
     }
 
     /// A window clerk opens a case for a walk-in applicant, found by ID number or created.
@@ -334,7 +366,11 @@ impl Store {
                     Some(a) => a.id,
                     None => {
                         if name.trim().is_empty() {
-                            return Err(StoreError::invalid("applicant.name", "name: required for a new applicant.", "姓名：新申请人必须填写。"));
+                            return Err(StoreError::invalid(
+                                "applicant.name",
+                                "name: required for a new applicant.",
+                                "姓名：新申请人必须填写。",
+                            ));
                         }
                         crate::accounts::insert_account(
                             c,
@@ -443,12 +479,19 @@ impl Store {
             .write(move |c| Box::pin(async move { submit_in(c, &actor2, id, offset_hours).await }))
             .await;
         match r {
-            Err(StoreError::Rule { code: "case.changed", .. }) => {
+            Err(StoreError::Rule {
+                code: "case.changed",
+                ..
+            }) => {
                 // Lost a race with our own other submit: answer with the case it made.
                 let row = self.case_view(actor, id).await?;
                 match (row.status, row.number) {
                     (CaseStatus::Submitted, Some(n)) => Ok(n),
-                    _ => Err(StoreError::conflict("case.changed", "The case was changed meanwhile; reload.", "办件已被更新，请刷新。")),
+                    _ => Err(StoreError::conflict(
+                        "case.changed",
+                        "The case was changed meanwhile; reload.",
+                        "办件已被更新，请刷新。",
+                    )),
                 }
             }
             other => other,
@@ -464,8 +507,10 @@ impl Store {
         decision: Option<WindowDecision>,
     ) -> Result<CaseStatus> {
         let actor = actor.clone();
-        self.write(move |c| Box::pin(async move { decide_in(c, &actor, id, checks, decision).await }))
-            .await
+        self.write(move |c| {
+            Box::pin(async move { decide_in(c, &actor, id, checks, decision).await })
+        })
+        .await
     }
 
     pub async fn withdraw(&self, actor: &Actor, id: i64) -> Result<()> {
@@ -478,7 +523,16 @@ impl Store {
                 }
                 let (next, _) = apply(&state_of(&row), &CaseCommand::Withdraw)?;
                 set_status(c, &row, next.status, "").await?;
-                audit_case(c, &actor, "case.withdraw", row.number.as_deref(), row.status, next.status, String::new()).await
+                audit_case(
+                    c,
+                    &actor,
+                    "case.withdraw",
+                    row.number.as_deref(),
+                    row.status,
+                    next.status,
+                    String::new(),
+                )
+                .await
             })
         })
         .await
@@ -496,7 +550,10 @@ impl Store {
 
     /// The case if the actor may see it; otherwise "not found", whether or not it exists.
     pub async fn case_view(&self, actor: &Actor, id: i64) -> Result<CaseView> {
-        let v = self.case_view_unchecked(id).await?.ok_or_else(StoreError::no_case)?;
+        let v = self
+            .case_view_unchecked(id)
+            .await?
+            .ok_or_else(StoreError::no_case)?;
         if !may_read(actor, v.applicant_id, &v.region) {
             return Err(StoreError::no_case());
         }
@@ -604,11 +661,16 @@ impl Store {
 
     /// An applicant's own cases, newest first.
     pub async fn my_cases(&self, actor: &Actor) -> Result<Vec<CaseSummary>> {
-        self.summaries("c.applicant_id = $1", vec![Arg::I(actor.account_id)], 200).await
+        self.summaries("c.applicant_id = $1", vec![Arg::I(actor.account_id)], 200)
+            .await
     }
 
     /// Cases waiting at the window (submitted, or walk-in drafts) in the clerk's region.
-    pub async fn window_queue(&self, actor: &Actor, status: Option<CaseStatus>) -> Result<Vec<CaseSummary>> {
+    pub async fn window_queue(
+        &self,
+        actor: &Actor,
+        status: Option<CaseStatus>,
+    ) -> Result<Vec<CaseSummary>> {
         let ActorKind::Staff { region, .. } = &actor.kind else {
             return Ok(Vec::new());
         };
@@ -618,13 +680,21 @@ impl Store {
         let status = status.unwrap_or(CaseStatus::Submitted);
         self.summaries(
             "c.region LIKE $1 AND c.status = $2",
-            vec![Arg::S(format!("{}%", region.prefix())), Arg::S(status.as_str().into())],
+            vec![
+                Arg::S(format!("{}%", region.prefix())),
+                Arg::S(status.as_str().into()),
+            ],
             500,
         )
         .await
     }
 
-    async fn summaries(&self, filter: &str, args: Vec<Arg>, limit: i64) -> Result<Vec<CaseSummary>> {
+    async fn summaries(
+        &self,
+        filter: &str,
+        args: Vec<Arg>,
+        limit: i64,
+    ) -> Result<Vec<CaseSummary>> {
         let sql = format!(
             "SELECT c.id, c.number, c.item_code, i.name AS item_name, a.name AS applicant_name, c.status, c.channel, c.submitted_at, c.updated_at \
              FROM cases c JOIN items i ON i.code = c.item_code JOIN accounts a ON a.id = c.applicant_id \
@@ -702,7 +772,12 @@ async fn insert_draft(
     Ok(id)
 }
 
-async fn submit_in(c: &mut AnyConnection, actor: &Actor, id: i64, offset_hours: i8) -> Result<String> {
+async fn submit_in(
+    c: &mut AnyConnection,
+    actor: &Actor,
+    id: i64,
+    offset_hours: i8,
+) -> Result<String> {
     let row = load(c, id).await?;
     if !may_edit(actor, &row) {
         return Err(StoreError::no_case());
@@ -716,7 +791,10 @@ async fn submit_in(c: &mut AnyConnection, actor: &Actor, id: i64, offset_hours: 
     if let Some((zh, en)) = missing_required(&row.item, &form) {
         return Err(StoreError::invalid(
             "form.required",
-            format!("{}: this field is required.", if en.is_empty() { &zh } else { &en }),
+            format!(
+                "{}: this field is required.",
+                if en.is_empty() { &zh } else { &en }
+            ),
             format!("“{zh}”为必填项。"),
         ));
     }
@@ -727,13 +805,14 @@ async fn submit_in(c: &mut AnyConnection, actor: &Actor, id: i64, offset_hours: 
             "请先签署告知承诺书。",
         ));
     }
-    let uploaded: Vec<(String, i64)> = sqlx::query("SELECT material_code, uploaded_at FROM submissions WHERE case_id = $1")
-        .bind(id)
-        .fetch_all(&mut *c)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("material_code")?, r.try_get("uploaded_at")?)))
-        .collect::<Result<_>>()?;
+    let uploaded: Vec<(String, i64)> =
+        sqlx::query("SELECT material_code, uploaded_at FROM submissions WHERE case_id = $1")
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("material_code")?, r.try_get("uploaded_at")?)))
+            .collect::<Result<_>>()?;
     let cmd = match row.status {
         CaseStatus::CorrectionRequired => CaseCommand::Resubmit,
         _ => CaseCommand::Submit,
@@ -759,13 +838,21 @@ async fn submit_in(c: &mut AnyConnection, actor: &Actor, id: i64, offset_hours: 
             .await?;
         if let Some(n) = notice {
             let issued: i64 = n.try_get("issued_at")?;
-            let problems: Vec<MaterialCheck> = serde_json::from_str(&n.try_get::<String, _>("problems")?).unwrap_or_default();
+            let problems: Vec<MaterialCheck> =
+                serde_json::from_str(&n.try_get::<String, _>("problems")?).unwrap_or_default();
             for p in &problems {
                 if p.material_code.is_empty() {
                     continue;
                 }
-                if !uploaded.iter().any(|(code, at)| code == &p.material_code && *at >= issued) {
-                    let name = row.item.material(&p.material_code).map(|m| m.name.clone()).unwrap_or_else(|| p.material_code.clone());
+                if !uploaded
+                    .iter()
+                    .any(|(code, at)| code == &p.material_code && *at >= issued)
+                {
+                    let name = row
+                        .item
+                        .material(&p.material_code)
+                        .map(|m| m.name.clone())
+                        .unwrap_or_else(|| p.material_code.clone());
                     return Err(StoreError::invalid(
                         "correction.unresolved",
                         format!("Upload a corrected file for: {name}."),
@@ -814,9 +901,22 @@ async fn submit_in(c: &mut AnyConnection, actor: &Actor, id: i64, offset_hours: 
         .execute(&mut *c)
         .await?;
     if done.rows_affected() != 1 {
-        return Err(StoreError::conflict("case.changed", "The case was changed meanwhile; reload.", "办件已被更新，请刷新。"));
+        return Err(StoreError::conflict(
+            "case.changed",
+            "The case was changed meanwhile; reload.",
+            "办件已被更新，请刷新。",
+        ));
     }
-    audit_case(c, actor, cmd.action(), Some(&number), row.status, next.status, format!("item {}", row.item_code)).await?;
+    audit_case(
+        c,
+        actor,
+        cmd.action(),
+        Some(&number),
+        row.status,
+        next.status,
+        format!("item {}", row.item_code),
+    )
+    .await?;
     Ok(number)
 }
 
@@ -832,31 +932,63 @@ async fn decide_in(
         return Err(StoreError::no_case());
     }
     if !actor.may_in(Permission::Accept, &row.region) {
-        return Err(StoreError::forbidden("case.role", "Your role cannot act at the window.", "您的角色不能进行窗口受理。"));
+        return Err(StoreError::forbidden(
+            "case.role",
+            "Your role cannot act at the window.",
+            "您的角色不能进行窗口受理。",
+        ));
     }
     let now = now_ms();
     let today = local_today(DEFAULT_OFFSET_HOURS);
     if !checks.is_empty() && row.status != CaseStatus::Submitted {
-        return Err(yichuang_core::DomainError::InvalidTransition { from: row.status, action: "check" }.into());
+        return Err(yichuang_core::DomainError::InvalidTransition {
+            from: row.status,
+            action: "check",
+        }
+        .into());
     }
     for ch in &checks {
         let Some(m) = row.item.material(&ch.material_code) else {
-            return Err(StoreError::invalid("material.unknown", format!("material: the item has no material '{}'.", ch.material_code), format!("材料：该事项没有材料“{}”。", ch.material_code)));
+            return Err(StoreError::invalid(
+                "material.unknown",
+                format!("material: the item has no material '{}'.", ch.material_code),
+                format!("材料：该事项没有材料“{}”。", ch.material_code),
+            ));
         };
         let Some(v) = Verdict::parse(&ch.verdict) else {
-            return Err(StoreError::invalid("check.verdict", "verdict must be ok, missing, wrong or deferred.", "审查结论应为合格、缺少、有误或容缺。"));
+            return Err(StoreError::invalid(
+                "check.verdict",
+                "verdict must be ok, missing, wrong or deferred.",
+                "审查结论应为合格、缺少、有误或容缺。",
+            ));
         };
         if matches!(v, Verdict::Missing | Verdict::Wrong) && ch.reason.trim().is_empty() {
-            return Err(StoreError::invalid("check.reason_required", format!("Give the reason for '{}'.", m.name), format!("请写明“{}”的问题。", m.name)));
+            return Err(StoreError::invalid(
+                "check.reason_required",
+                format!("Give the reason for '{}'.", m.name),
+                format!("请写明“{}”的问题。", m.name),
+            ));
         }
         if v == Verdict::Deferred {
             if !m.deferrable {
-                return Err(StoreError::invalid("check.not_deferrable", format!("'{}' is a main material and cannot be deferred.", m.name), format!("“{}”为主要材料，不能容缺。", m.name)));
+                return Err(StoreError::invalid(
+                    "check.not_deferrable",
+                    format!("'{}' is a main material and cannot be deferred.", m.name),
+                    format!("“{}”为主要材料，不能容缺。", m.name),
+                ));
             }
-            let due = ch.due_date.as_deref().and_then(|d| time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok());
+            let due = ch.due_date.as_deref().and_then(|d| {
+                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()
+            });
             match due {
                 Some(d) if d > today => {}
-                _ => return Err(StoreError::invalid("check.due_date", "A deferred material needs a due date after today (YYYY-MM-DD).", "容缺材料须填写今天以后的补交日期。")),
+                _ => {
+                    return Err(StoreError::invalid(
+                        "check.due_date",
+                        "A deferred material needs a due date after today (YYYY-MM-DD).",
+                        "容缺材料须填写今天以后的补交日期。",
+                    ))
+                }
             }
         }
         sqlx::query(
@@ -874,47 +1006,118 @@ async fn decide_in(
         .await?;
     }
     if !checks.is_empty() {
-        audit_case(c, actor, "case.check_materials", row.number.as_deref(), row.status, row.status,
-            checks.iter().map(|c| format!("{}={}", c.material_code, c.verdict)).collect::<Vec<_>>().join(",")).await?;
+        audit_case(
+            c,
+            actor,
+            "case.check_materials",
+            row.number.as_deref(),
+            row.status,
+            row.status,
+            checks
+                .iter()
+                .map(|c| format!("{}={}", c.material_code, c.verdict))
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .await?;
     }
-    let Some(decision) = decision else { return Ok(row.status) };
-    let stored: Vec<MaterialCheck> = sqlx::query("SELECT material_code, verdict, reason, due_date FROM material_checks WHERE case_id = $1")
-        .bind(id)
-        .fetch_all(&mut *c)
-        .await?
-        .iter()
-        .map(|r| Ok(MaterialCheck { material_code: r.try_get("material_code")?, verdict: r.try_get("verdict")?, reason: r.try_get("reason")?, due_date: r.try_get("due_date")? }))
-        .collect::<Result<_>>()?;
-    let verdict_of = |code: &str| stored.iter().find(|c| c.material_code == code).and_then(|c| Verdict::parse(&c.verdict));
+    let Some(decision) = decision else {
+        return Ok(row.status);
+    };
+    let stored: Vec<MaterialCheck> = sqlx::query(
+        "SELECT material_code, verdict, reason, due_date FROM material_checks WHERE case_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(MaterialCheck {
+            material_code: r.try_get("material_code")?,
+            verdict: r.try_get("verdict")?,
+            reason: r.try_get("reason")?,
+            due_date: r.try_get("due_date")?,
+        })
+    })
+    .collect::<Result<_>>()?;
+    let verdict_of = |code: &str| {
+        stored
+            .iter()
+            .find(|c| c.material_code == code)
+            .and_then(|c| Verdict::parse(&c.verdict))
+    };
     let problems: Vec<MaterialCheck> = stored
         .iter()
-        .filter(|c| matches!(Verdict::parse(&c.verdict), Some(Verdict::Missing | Verdict::Wrong)))
+        .filter(|c| {
+            matches!(
+                Verdict::parse(&c.verdict),
+                Some(Verdict::Missing | Verdict::Wrong)
+            )
+        })
         .cloned()
         .collect();
     let (cmd, extra, action) = match &decision {
         WindowDecision::Accept => {
             if let Some(p) = problems.first() {
-                return Err(StoreError::invalid("case.materials_not_ok", format!("Material {} is marked {}; issue a correction notice instead.", p.material_code, p.verdict), "仍有材料缺少或有误，请出具一次性补正告知书。"));
+                return Err(StoreError::invalid(
+                    "case.materials_not_ok",
+                    format!(
+                        "Material {} is marked {}; issue a correction notice instead.",
+                        p.material_code, p.verdict
+                    ),
+                    "仍有材料缺少或有误，请出具一次性补正告知书。",
+                ));
             }
-            if let Some(m) = row.item.materials.iter().find(|m| m.required && !m.shared_data && verdict_of(&m.code).is_none()) {
-                return Err(StoreError::invalid("case.materials_unchecked", format!("Check every required material first: {}.", m.name), format!("请先审查全部必交材料：{}。", m.name)));
+            if let Some(m) = row
+                .item
+                .materials
+                .iter()
+                .find(|m| m.required && !m.shared_data && verdict_of(&m.code).is_none())
+            {
+                return Err(StoreError::invalid(
+                    "case.materials_unchecked",
+                    format!("Check every required material first: {}.", m.name),
+                    format!("请先审查全部必交材料：{}。", m.name),
+                ));
             }
             let deferred = stored.iter().filter(|c| c.verdict == "deferred").count() as u32;
-            (CaseCommand::Accept { deferred }, ", accepted_at = $2, handled_by = $5", "case.accept")
+            (
+                CaseCommand::Accept { deferred },
+                ", accepted_at = $2, handled_by = $5",
+                "case.accept",
+            )
         }
-        WindowDecision::Reject { reason } => (CaseCommand::Reject { reason: reason.clone() }, ", reject_reason = $6, handled_by = $5", "case.reject"),
+        WindowDecision::Reject { reason } => (
+            CaseCommand::Reject {
+                reason: reason.clone(),
+            },
+            ", reject_reason = $6, handled_by = $5",
+            "case.reject",
+        ),
         WindowDecision::Corrections { note } => {
             let n = problems.len() as u32 + u32::from(!note.trim().is_empty());
-            (CaseCommand::NotifyCorrections { problems: n }, ", handled_by = $5", "case.notify_corrections")
+            (
+                CaseCommand::NotifyCorrections { problems: n },
+                ", handled_by = $5",
+                "case.notify_corrections",
+            )
         }
-        WindowDecision::CompleteOnSpot => (CaseCommand::CompleteOnSpot, ", completed_at = $2, handled_by = $5", "case.complete"),
+        WindowDecision::CompleteOnSpot => (
+            CaseCommand::CompleteOnSpot,
+            ", completed_at = $2, handled_by = $5",
+            "case.complete",
+        ),
     };
     let mut st = state_of(&row);
     // 即办件: accept and complete at once when asked to complete a submitted case.
     let mut cmds = vec![cmd.clone()];
     if matches!(decision, WindowDecision::CompleteOnSpot) && row.status == CaseStatus::Submitted {
         if problems.first().is_some() {
-            return Err(StoreError::invalid("case.materials_not_ok", "Some materials are missing or wrong.", "仍有材料缺少或有误。"));
+            return Err(StoreError::invalid(
+                "case.materials_not_ok",
+                "Some materials are missing or wrong.",
+                "仍有材料缺少或有误。",
+            ));
         }
         cmds.insert(0, CaseCommand::Accept { deferred: 0 });
     }
@@ -937,7 +1140,11 @@ async fn decide_in(
         .execute(&mut *c)
         .await?;
     if done.rows_affected() != 1 {
-        return Err(StoreError::conflict("case.changed", "The case was changed by someone else; reload and try again.", "办件已被他人更新，请刷新后重试。"));
+        return Err(StoreError::conflict(
+            "case.changed",
+            "The case was changed by someone else; reload and try again.",
+            "办件已被他人更新，请刷新后重试。",
+        ));
     }
     if let WindowDecision::Corrections { note } = &decision {
         sqlx::query("INSERT INTO correction_notices (case_id, issued_by, issued_at, problems, note) VALUES ($1,$2,$3,$4,$5)")
@@ -949,11 +1156,22 @@ async fn decide_in(
             .execute(&mut *c)
             .await?;
         // The next round starts from a clean sheet for the materials that were wrong.
-        sqlx::query("DELETE FROM material_checks WHERE case_id = $1 AND verdict IN ('missing','wrong')")
-            .bind(id)
-            .execute(&mut *c)
-            .await?;
+        sqlx::query(
+            "DELETE FROM material_checks WHERE case_id = $1 AND verdict IN ('missing','wrong')",
+        )
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
     }
-    audit_case(c, actor, action, row.number.as_deref(), row.status, st.status, reason).await?;
+    audit_case(
+        c,
+        actor,
+        action,
+        row.number.as_deref(),
+        row.status,
+        st.status,
+        reason,
+    )
+    .await?;
     Ok(st.status)
 }

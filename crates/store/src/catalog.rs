@@ -38,14 +38,18 @@ pub struct ImportReport {
 impl Store {
     pub async fn known(&self) -> Result<catalog::Known> {
         let mut k = catalog::Known::default();
-        for r in sqlx::query("SELECT code FROM regions").fetch_all(self.pool()).await? {
+        for r in sqlx::query("SELECT code FROM regions")
+            .fetch_all(self.pool())
+            .await?
+        {
             k.regions.insert(r.try_get("code")?);
         }
         for r in sqlx::query("SELECT code, region FROM departments")
             .fetch_all(self.pool())
             .await?
         {
-            k.departments.insert(r.try_get("code")?, r.try_get("region")?);
+            k.departments
+                .insert(r.try_get("code")?, r.try_get("region")?);
         }
         Ok(k)
     }
@@ -170,9 +174,11 @@ impl Store {
     }
 
     pub async fn categories(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT DISTINCT category FROM items WHERE category <> '' ORDER BY category")
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT category FROM items WHERE category <> '' ORDER BY category",
+        )
+        .fetch_all(self.pool())
+        .await?)
     }
 
     pub async fn items(&self, f: &ItemFilter) -> Result<Vec<ItemSummary>> {
@@ -198,7 +204,10 @@ impl Store {
             args.push(pat.clone());
             let n = args.len();
             args.push(pat);
-            sql.push_str(&format!(" AND (i.name LIKE ${n} OR i.name_en LIKE ${})", args.len()));
+            sql.push_str(&format!(
+                " AND (i.name LIKE ${n} OR i.name_en LIKE ${})",
+                args.len()
+            ));
         }
         sql.push_str(" ORDER BY i.region, i.department, i.code LIMIT 500");
         let mut query = sqlx::query(&sql);
@@ -238,18 +247,25 @@ impl Store {
     }
 
     pub async fn department(&self, code: &str) -> Result<Option<Department>> {
-        Ok(self.departments().await?.into_iter().find(|d| d.code == code))
+        Ok(self
+            .departments()
+            .await?
+            .into_iter()
+            .find(|d| d.code == code))
     }
 
     pub async fn region_name(&self, code: &str) -> Result<String> {
-        Ok(sqlx::query_scalar("SELECT name FROM regions WHERE code = $1")
-            .bind(code)
-            .fetch_optional(self.pool())
-            .await?
-            .unwrap_or_default())
+        Ok(
+            sqlx::query_scalar("SELECT name FROM regions WHERE code = $1")
+                .bind(code)
+                .fetch_optional(self.pool())
+                .await?
+                .unwrap_or_default(),
+        )
     }
 }
 
 pub(crate) fn parse_item(body: &str) -> Result<ServiceItem> {
-    serde_json::from_str(body).map_err(|e| StoreError::Unavailable(format!("stored item is unreadable: {e}")))
+    serde_json::from_str(body)
+        .map_err(|e| StoreError::Unavailable(format!("stored item is unreadable: {e}")))
 }

@@ -33,7 +33,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn rule(kind: RuleKind, code: &'static str, en: impl Into<String>, zh: impl Into<String>) -> Self {
+    pub fn rule(
+        kind: RuleKind,
+        code: &'static str,
+        en: impl Into<String>,
+        zh: impl Into<String>,
+    ) -> Self {
         StoreError::Rule {
             kind,
             code,

@@ -61,9 +61,9 @@ impl BlobStore for DirStore {
     }
 
     fn get(&self, hash: &str) -> Result<Vec<u8>> {
-        let path = self
-            .path(hash)
-            .ok_or_else(|| StoreError::not_found("file.not_found", "No such file.", "文件不存在。"))?;
+        let path = self.path(hash).ok_or_else(|| {
+            StoreError::not_found("file.not_found", "No such file.", "文件不存在。")
+        })?;
         std::fs::read(path)
             .map_err(|_| StoreError::not_found("file.not_found", "No such file.", "文件不存在。"))
     }

@@ -34,7 +34,8 @@ impl Backend {
     }
 }
 
-const MIGRATIONS_SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS_SQLITE: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] =
     &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
 

@@ -10,13 +10,22 @@ use yichuang_store::files::DirStore;
 use yichuang_store::Store;
 
 #[derive(Parser)]
-#[command(name = "yichuang", version, about = "一窗 Yichuang: one-window government service platform")]
+#[command(
+    name = "yichuang",
+    version,
+    about = "一窗 Yichuang: one-window government service platform"
+)]
 struct Cli {
     /// Database URL: sqlite://… (default, under --data-dir) or postgres://…
     #[arg(long, global = true, env = "YICHUANG_DATABASE_URL")]
     database_url: Option<String>,
     /// Where the SQLite database and uploaded files live.
-    #[arg(long, global = true, env = "YICHUANG_DATA_DIR", default_value = "./data")]
+    #[arg(
+        long,
+        global = true,
+        env = "YICHUANG_DATA_DIR",
+        default_value = "./data"
+    )]
     data_dir: String,
     /// A TOML config file (keys: database_url, data_dir, listen, max_upload_mb, public_url).
     #[arg(long, global = true, env = "YICHUANG_CONFIG")]
@@ -127,33 +136,59 @@ fn settings(cli: &Cli, listen: Option<String>) -> Result<Settings, String> {
         None => FileConfig::default(),
     };
     // Order: defaults < file < environment/flags.
-    let data_dir = if cli.data_dir != "./data" { cli.data_dir.clone() } else { file.data_dir.unwrap_or_else(|| cli.data_dir.clone()) };
+    let data_dir = if cli.data_dir != "./data" {
+        cli.data_dir.clone()
+    } else {
+        file.data_dir.unwrap_or_else(|| cli.data_dir.clone())
+    };
     let database_url = cli
         .database_url
         .clone()
         .or(file.database_url)
         .unwrap_or_else(|| format!("sqlite://{data_dir}/yichuang.db?mode=rwc"));
-    let listen = listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen = listen
+        .or(file.listen)
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
     let mut config = Config::default();
     if let Some(mb) = file.max_upload_mb {
         config.max_upload = mb * 1024 * 1024;
     }
-    config.public_url = file.public_url.unwrap_or_else(|| format!("http://{listen}"));
-    Ok(Settings { database_url, data_dir, listen, config })
+    config.public_url = file
+        .public_url
+        .unwrap_or_else(|| format!("http://{listen}"));
+    Ok(Settings {
+        database_url,
+        data_dir,
+        listen,
+        config,
+    })
 }
 
 async fn open(s: &Settings) -> Result<AppState, String> {
-    std::fs::create_dir_all(&s.data_dir).map_err(|e| format!("cannot create {}: {e}", s.data_dir))?;
-    let store = Store::connect(&s.database_url).await.map_err(|e| e.to_string())?;
-    store.migrate().await.map_err(|e| format!("migration failed: {e}"))?;
+    std::fs::create_dir_all(&s.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", s.data_dir))?;
+    let store = Store::connect(&s.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
     let blobs = DirStore::new(format!("{}/files", s.data_dir)).map_err(|e| e.to_string())?;
-    Ok(AppState { store, blobs: Arc::new(blobs), config: Arc::new(s.config.clone()) })
+    Ok(AppState {
+        store,
+        blobs: Arc::new(blobs),
+        config: Arc::new(s.config.clone()),
+    })
 }
 
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .init();
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
@@ -170,17 +205,32 @@ async fn run(cli: Cli) -> Result<(), String> {
             if !no_demo && yichuang_server::demo::load(&st).await? {
                 println!("Loaded the demo catalog and accounts.");
             }
-            let listener = tokio::net::TcpListener::bind(&s.listen).await.map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
+            let listener = tokio::net::TcpListener::bind(&s.listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", s.listen))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
-            println!("一窗 Yichuang is running on {} ({})", addr, st.store.backend().name());
+            println!(
+                "一窗 Yichuang is running on {} ({})",
+                addr,
+                st.store.backend().name()
+            );
             println!("Open http://{addr}/ in a browser.");
             if !no_demo {
-                println!("Demo logins (password {}):", yichuang_server::demo::PASSWORD);
+                println!(
+                    "Demo logins (password {}):",
+                    yichuang_server::demo::PASSWORD
+                );
                 for (login, role, place) in yichuang_server::demo::LOGINS {
                     println!("  {login:<14} {role:<24} {place}");
                 }
-                println!("  {:<14} applicant 个人 张三", yichuang_server::demo::demo_person_id());
-                println!("  {:<14} applicant 企业 吉水县示范建设有限公司", yichuang_server::demo::demo_enterprise_uscc());
+                println!(
+                    "  {:<14} applicant 个人 张三",
+                    yichuang_server::demo::demo_person_id()
+                );
+                println!(
+                    "  {:<14} applicant 企业 吉水县示范建设有限公司",
+                    yichuang_server::demo::demo_enterprise_uscc()
+                );
             }
             let store = st.store.clone();
             yichuang_server::serve(st, listener, async {
@@ -201,7 +251,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             let s = settings(&cli, None)?;
             let st = open(&s).await?;
             let loaded = yichuang_server::demo::load(&st).await?;
-            println!("{}", if loaded { "Demo data loaded." } else { "Demo data was already loaded." });
+            println!(
+                "{}",
+                if loaded {
+                    "Demo data loaded."
+                } else {
+                    "Demo data was already loaded."
+                }
+            );
             Ok(())
         }
         Cmd::Catalog { cmd } => {
@@ -210,10 +267,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             match cmd {
                 CatalogCmd::Import { file } => {
                     let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-                    let cat: yichuang_core::catalog::CatalogFile = toml::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
-                    match st.store.import_catalog(cat, &Actor::system()).await.map_err(|e| e.to_string())? {
+                    let cat: yichuang_core::catalog::CatalogFile =
+                        toml::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+                    match st
+                        .store
+                        .import_catalog(cat, &Actor::system())
+                        .await
+                        .map_err(|e| e.to_string())?
+                    {
                         Ok(r) => {
-                            println!("Imported {} regions, {} departments, {} items from {file}.", r.regions, r.departments, r.items);
+                            println!(
+                                "Imported {} regions, {} departments, {} items from {file}.",
+                                r.regions, r.departments, r.items
+                            );
                             Ok(())
                         }
                         Err(errs) => {
@@ -240,7 +306,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             let st = open(&s).await?;
             let actor = Actor::system();
             match cmd {
-                AdminCmd::Staff { login, name, role, region, password, department, hall } => {
+                AdminCmd::Staff {
+                    login,
+                    name,
+                    role,
+                    region,
+                    password,
+                    department,
+                    hall,
+                } => {
                     let b = yichuang_server::api::StaffBody {
                         login: login.clone(),
                         name: name.clone(),
@@ -251,17 +325,46 @@ async fn run(cli: Cli) -> Result<(), String> {
                         hall_id: hall.clone(),
                         window_id: None,
                     };
-                    let id = yichuang_server::api::create_staff(&st, b, &actor, yichuang_server::i18n::Lang::En).await.map_err(|e| e.message)?;
+                    let id = yichuang_server::api::create_staff(
+                        &st,
+                        b,
+                        &actor,
+                        yichuang_server::i18n::Lang::En,
+                    )
+                    .await
+                    .map_err(|e| e.message)?;
                     println!("Created staff account {login} (id {id}).");
                 }
-                AdminCmd::Hall { id, name, region, address } => {
-                    let h = yichuang_store::accounts::Hall { id: id.clone(), name: name.clone(), name_en: String::new(), region: region.clone(), address: address.clone() };
-                    st.store.upsert_hall(h, &actor).await.map_err(|e| e.to_string())?;
+                AdminCmd::Hall {
+                    id,
+                    name,
+                    region,
+                    address,
+                } => {
+                    let h = yichuang_store::accounts::Hall {
+                        id: id.clone(),
+                        name: name.clone(),
+                        name_en: String::new(),
+                        region: region.clone(),
+                        address: address.clone(),
+                    };
+                    st.store
+                        .upsert_hall(h, &actor)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     println!("Saved hall {id}.");
                 }
                 AdminCmd::Window { id, hall, name } => {
-                    let w = yichuang_store::accounts::Window { id: id.clone(), hall_id: hall.clone(), name: name.clone(), comprehensive: true };
-                    st.store.upsert_window(w, &actor).await.map_err(|e| e.to_string())?;
+                    let w = yichuang_store::accounts::Window {
+                        id: id.clone(),
+                        hall_id: hall.clone(),
+                        name: name.clone(),
+                        comprehensive: true,
+                    };
+                    st.store
+                        .upsert_window(w, &actor)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     println!("Saved window {id}.");
                 }
             }

@@ -398,9 +398,11 @@ fn start_cluster(bin: &Path) -> Result<Server, String> {
     };
     let initdb = bin.join("initdb");
     let pg_ctl = bin.join("pg_ctl");
-    let psql = match bin.join("psql") {
-        psql if psql.is_file() => psql,
-        _ => which("psql").ok_or_else(|| format!("no psql in {} or on PATH", bin.display()))?,
+    let psql = bin.join("psql");
+    let psql = if psql.is_file() {
+        psql
+    } else {
+        which("psql").ok_or_else(|| format!("no psql in {} or on PATH", bin.display()))?
     };
 
     let base = make_base_dir()?;

@@ -1,0 +1,572 @@
+//! The spine, end to end over real HTTP, on SQLite and on a real PostgreSQL.
+
+mod support;
+
+use serde_json::json;
+use support::{pdf, stored_files, Api, Db, PASSWORD};
+
+const ITEM: &str = "360822-ZJJ-XK-002"; // 临时占用、挖掘城市道路审批, 吉水县, for persons and firms
+
+fn form() -> serde_json::Value {
+    json!({"purpose": "施工临时用电线路敷设", "road_section": "文峰大道东段", "area": "120",
+           "start_date": "2026-12-01", "end_date": "2026-12-20"})
+}
+
+async fn register(app: &support::TestApp, name: &str, id: &str, phone: &str) -> Api {
+    let anon = Api::anon(app);
+    let (s, v) = anon
+        .post("/api/v1/accounts", json!({"kind": "person", "name": name, "id_number": id, "phone": phone, "password": PASSWORD}))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    Api::login(app, id, PASSWORD).await
+}
+
+fn resident_id(body17: &str) -> String {
+    format!(
+        "{body17}{}",
+        yichuang_core::ResidentId::check_char(body17) as char
+    )
+}
+
+/// A draft with the form filled and both required materials uploaded.
+async fn ready_draft(a: &Api) -> i64 {
+    let (s, v) = a
+        .post("/api/v1/cases", json!({"item_code": ITEM, "form": form()}))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    for m in ["M01", "M03"] {
+        let (s, v) = a
+            .upload(
+                &format!("/api/v1/cases/{id}/materials/{m}"),
+                "a.pdf",
+                pdf(&format!("{id}{m}")),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    id
+}
+
+async fn story(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let anon = Api::anon(&app);
+
+    // Health and the generated OpenAPI document.
+    let (s, v) = anon.get("/healthz").await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("ok")));
+    let (s, v) = anon.get("/api/openapi.json").await;
+    assert_eq!(s, 200);
+    assert!(
+        v["paths"]["/api/v1/cases/{case}/accept"]["post"].is_object(),
+        "openapi lacks accept"
+    );
+
+    // Catalog: filters and the full guide.
+    let (_, v) = anon.get("/api/v1/items?region=360822").await;
+    let items = v["items"].as_array().unwrap();
+    assert!(
+        items.len() >= 10
+            && items
+                .iter()
+                .all(|i| i["region"].as_str().unwrap().starts_with("360822"))
+    );
+    let (_, v) = anon.get("/api/v1/items?q=%E5%8F%91%E7%A5%A8").await; // 发票
+    assert!(v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["name"].as_str().unwrap().contains("发票")));
+    assert!(!v["items"].as_array().unwrap().is_empty());
+    let (s, v) = anon.get(&format!("/api/v1/items/{ITEM}")).await;
+    assert_eq!(s, 200);
+    assert!(
+        v["item"]["legal_limit"].as_u64().unwrap() >= v["item"]["promised_limit"].as_u64().unwrap()
+    );
+    assert_eq!(v["code_names"]["item_type"], "行政许可");
+    let (s, v) = anon.get("/api/v1/items/NOPE").await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("item.not_found")));
+
+    // Registration: a bad ID number is refused naming the field, and nothing is created.
+    let (s, v) = anon
+        .post("/api/v1/accounts", json!({"kind": "person", "name": "王五", "id_number": "360822199001011230", "phone": "13800000000", "password": PASSWORD}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("account.id_number")),
+        "{v}"
+    );
+    let id_a = resident_id("36082219851203551");
+    let a = register(&app, "王五", &id_a, "13800000001").await;
+    let (s, v) = anon
+        .post("/api/v1/accounts", json!({"kind": "person", "name": "王五", "id_number": id_a, "phone": "13800000001", "password": PASSWORD}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("account.exists")));
+    let (s, v) = anon
+        .post(
+            "/api/v1/sessions",
+            json!({"login": id_a, "password": "wrong"}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (401, Some("auth.bad_credentials")));
+
+    // Apply: a required field and a required material are enforced.
+    let (s, v) = a
+        .post(
+            "/api/v1/cases",
+            json!({"item_code": ITEM, "form": {"area": "lots"}}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("form.invalid_value")),
+        "{v}"
+    );
+    let (s, v) = a
+        .post("/api/v1/cases", json!({"item_code": ITEM, "form": {}}))
+        .await;
+    assert_eq!(s, 201);
+    let id = v["id"].as_i64().unwrap();
+    let (s, v) = a
+        .post(&format!("/api/v1/cases/{id}/submit"), json!({}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("form.required")), "{v}");
+    let (s, _) = a
+        .put(&format!("/api/v1/cases/{id}/form"), json!({"form": form()}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, v) = a
+        .post(&format!("/api/v1/cases/{id}/submit"), json!({}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("material.required")),
+        "{v}"
+    );
+
+    // Uploads: checked by content, not name; a refused upload leaves no file.
+    let before = stored_files(&app);
+    let (s, v) = a
+        .upload(
+            &format!("/api/v1/cases/{id}/materials/M01"),
+            "looks.pdf",
+            b"MZ\x90\x00not a pdf".to_vec(),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (415, Some("upload.type")));
+    let (s, v) = a
+        .upload(
+            &format!("/api/v1/cases/{id}/materials/NOPE"),
+            "a.pdf",
+            pdf("x"),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("material.unknown")));
+    assert_eq!(
+        stored_files(&app),
+        before,
+        "a refused upload left a file behind"
+    );
+    for m in ["M01", "M03"] {
+        let (s, v) = a
+            .upload(
+                &format!("/api/v1/cases/{id}/materials/{m}"),
+                "申请表.pdf",
+                pdf(m),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+
+    // Submit twice: one case, one number.
+    let (s, v) = a
+        .post(&format!("/api/v1/cases/{id}/submit"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let number = v["number"].as_str().unwrap().to_string();
+    assert!(number.starts_with("360822-"), "{number}");
+    let (s, v) = a
+        .post(&format!("/api/v1/cases/{id}/submit"), json!({}))
+        .await;
+    assert_eq!((s, v["number"].as_str()), (200, Some(number.as_str())));
+    let (_, v) = a.get("/api/v1/cases").await;
+    assert_eq!(
+        v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["number"] == number.as_str())
+            .count(),
+        1
+    );
+
+    // Someone else's case does not exist for them.
+    let b = register(
+        &app,
+        "赵六",
+        &resident_id("36082219920315002"),
+        "13800000002",
+    )
+    .await;
+    let (s, v) = b.get(&format!("/api/v1/cases/{number}")).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("case.not_found")));
+    let (s, _) = b
+        .post(&format!("/api/v1/cases/{id}/withdraw"), json!({}))
+        .await;
+    assert_eq!(s, 404);
+
+    // A clerk from another region cannot see or act; the local clerk can.
+    let hy = Api::login(&app, "clerk.hy", PASSWORD).await;
+    let (s, _) = hy
+        .post(&format!("/api/v1/cases/{number}/accept"), json!({}))
+        .await;
+    assert_eq!(s, 404);
+    let (_, v) = hy.get("/api/v1/cases").await;
+    assert!(v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["number"] != number.as_str()));
+    let sup = Api::login(&app, "supervisor.js", PASSWORD).await;
+    let (s, v) = sup
+        .post(&format!("/api/v1/cases/{number}/accept"), json!({}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("case.role")));
+    let clerk = Api::login(&app, "clerk.js", PASSWORD).await;
+    let (_, v) = clerk.get("/api/v1/cases").await;
+    assert!(v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["number"] == number.as_str()));
+
+    // Accepting with a material still unchecked is refused; one correction notice lists all.
+    let (s, v) = clerk
+        .post(&format!("/api/v1/cases/{number}/accept"), json!({}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("case.materials_unchecked")),
+        "{v}"
+    );
+    let (s, v) = clerk
+        .post(
+            &format!("/api/v1/cases/{number}/corrections"),
+            json!({"checks": [
+            {"material_code": "M01", "verdict": "wrong", "reason": "未加盖公章"},
+            {"material_code": "M03", "verdict": "missing", "reason": "缺少施工方案第3页"},
+            {"material_code": "M02", "verdict": "ok"}
+        ], "note": "请一并补正"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (200, Some("correction_required")),
+        "{v}"
+    );
+    let (_, v) = a.get(&format!("/api/v1/cases/{number}")).await;
+    let notice = &v["case"]["corrections"][0];
+    assert_eq!(notice["problems"].as_array().unwrap().len(), 2, "{notice}");
+    assert_eq!(notice["note"], "请一并补正");
+
+    // Resubmitting without fixing everything is refused; after fixing both it goes through.
+    let (s, _) = a
+        .upload(
+            &format!("/api/v1/cases/{id}/materials/M01"),
+            "fixed.pdf",
+            pdf("M01 fixed"),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, v) = a
+        .post(&format!("/api/v1/cases/{id}/submit"), json!({}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("correction.unresolved")),
+        "{v}"
+    );
+    let (s, _) = a
+        .upload(
+            &format!("/api/v1/cases/{id}/materials/M03"),
+            "fixed.pdf",
+            pdf("M03 fixed"),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, v) = a
+        .post(&format!("/api/v1/cases/{id}/submit"), json!({}))
+        .await;
+    assert_eq!(
+        (s, v["number"].as_str()),
+        (200, Some(number.as_str())),
+        "{v}"
+    );
+
+    // Deferral only for a deferrable material, with a future date; then accept, once.
+    let (s, v) = clerk
+        .post(&format!("/api/v1/cases/{number}/checks"), json!({"checks": [{"material_code": "M01", "verdict": "deferred", "due_date": "2099-01-01"}]}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("check.not_deferrable")));
+    let (s, v) = clerk
+        .post(
+            &format!("/api/v1/cases/{number}/accept"),
+            json!({"checks": [
+            {"material_code": "M01", "verdict": "ok"}, {"material_code": "M03", "verdict": "ok"},
+            {"material_code": "M04", "verdict": "deferred", "due_date": "2099-01-01"}]}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("accepted")), "{v}");
+    let (s, v) = clerk
+        .post(&format!("/api/v1/cases/{number}/accept"), json!({}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("case.already_accepted")),
+        "{v}"
+    );
+
+    // The audit trail has every step with statuses, and the chain verifies.
+    let (s, v) = clerk.get(&format!("/api/v1/cases/{number}/audit")).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["chain_intact"], true);
+    let actions: Vec<&str> = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    for want in [
+        "submit",
+        "case.notify_corrections",
+        "resubmit",
+        "case.accept",
+    ] {
+        assert!(actions.contains(&want), "audit lacks {want}: {actions:?}");
+    }
+    let accept = v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["action"] == "case.accept")
+        .unwrap();
+    assert_eq!(
+        (
+            accept["status_before"].as_str(),
+            accept["status_after"].as_str()
+        ),
+        (Some("submitted"), Some("accepted"))
+    );
+    assert_eq!(accept["actor_role"], "clerk");
+    assert!(app.store.verify_case_chain(&number).await.unwrap());
+
+    // A walk-in: the clerk finds or creates the applicant by ID number.
+    let walk_id = resident_id("36082219700808123");
+    let (s, v) = clerk
+        .post(
+            "/api/v1/walk-ins",
+            json!({"id_number": "123", "name": "钱七", "item_code": ITEM}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("applicant.id_number")));
+    let (s, v) = clerk
+        .post(
+            "/api/v1/walk-ins",
+            json!({"id_number": walk_id, "name": "钱七", "item_code": ITEM}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, _) = hy
+        .post(
+            "/api/v1/walk-ins",
+            json!({"id_number": walk_id, "name": "钱七", "item_code": ITEM}),
+        )
+        .await;
+    assert_eq!(s, 403);
+
+    // 即办件 completed on the spot.
+    let firm = Api::login(
+        &app,
+        &yichuang_server::demo::demo_enterprise_uscc(),
+        PASSWORD,
+    )
+    .await;
+    let (s, v) = firm
+        .post(
+            "/api/v1/cases",
+            json!({"item_code": "360822-FGW-QT-001", "form": {}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let fid = v["id"].as_i64().unwrap();
+    let (_, g) = anon.get("/api/v1/items/360822-FGW-QT-001").await;
+    let mut filled = serde_json::Map::new();
+    for f in g["item"]["fields"].as_array().unwrap() {
+        let val = match f["kind"].as_str().unwrap() {
+            "number" => json!("10"),
+            "date" => json!("2026-12-01"),
+            "select" => f["options"][0].clone(),
+            _ => json!("示范项目"),
+        };
+        filled.insert(f["key"].as_str().unwrap().into(), val);
+    }
+    let (s, v) = firm
+        .put(
+            &format!("/api/v1/cases/{fid}/form"),
+            json!({"form": filled, "commitment": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let mut checks = Vec::new();
+    for m in g["item"]["materials"].as_array().unwrap() {
+        let code = m["code"].as_str().unwrap();
+        let (s, v) = firm
+            .upload(
+                &format!("/api/v1/cases/{fid}/materials/{code}"),
+                "m.pdf",
+                pdf(code),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        checks.push(json!({"material_code": code, "verdict": "ok"}));
+    }
+    let (s, v) = firm
+        .post(&format!("/api/v1/cases/{fid}/submit"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = clerk
+        .post(
+            &format!("/api/v1/cases/{fid}/complete"),
+            json!({"checks": checks}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("completed")), "{v}");
+
+    // Admin: staff with roles, checked; a clerk is not an admin.
+    let admin = Api::login(&app, "admin", PASSWORD).await;
+    let (s, v) = admin
+        .post("/api/v1/admin/staff", json!({"login": "clerk.new", "name": "新受理员", "password": PASSWORD, "role": "clerk", "region": "999999"}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("staff.region")));
+    let (s, _) = admin
+        .post("/api/v1/admin/staff", json!({"login": "clerk.new", "name": "新受理员", "password": PASSWORD, "role": "clerk", "region": "360822100"}))
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = clerk.get("/api/v1/admin/staff").await;
+    assert_eq!(s, 403);
+
+    // Catalog import through the API is all or nothing.
+    let bad = r#"
+[[item]]
+code = "BAD-1"
+name = "坏事项"
+item_type = "01"
+exercise_level = "4"
+service_objects = ["1"]
+handling_forms = ["1"]
+case_type = "2"
+department = "NO-SUCH-DEPT"
+region = "360822"
+legal_limit = 5
+promised_limit = 9
+"#;
+    let r = admin
+        .http
+        .post(format!("{}/api/v1/admin/catalog", app.base))
+        .bearer_auth(admin.token.as_ref().unwrap())
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let fields: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"department") && fields.contains(&"promised_limit"),
+        "{v}"
+    );
+    let (s, _) = anon.get("/api/v1/items/BAD-1").await;
+    assert_eq!(s, 404);
+}
+
+/// Concurrent submissions never share a number; concurrent accepts succeed once.
+async fn races(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let a = register(
+        &app,
+        "孙八",
+        &resident_id("36082219800101001"),
+        "13800000003",
+    )
+    .await;
+    let mut ids = Vec::new();
+    for _ in 0..16 {
+        ids.push(ready_draft(&a).await);
+    }
+    let a = std::sync::Arc::new(a);
+    let mut tasks = Vec::new();
+    for id in ids.clone() {
+        let a = a.clone();
+        tasks.push(tokio::spawn(async move {
+            // Two submits of the same draft at once: one case.
+            let path = format!("/api/v1/cases/{id}/submit");
+            let (r1, r2) = tokio::join!(a.post(&path, json!({})), a.post(&path, json!({})));
+            assert_eq!((r1.0, r2.0), (200, 200), "{r1:?} {r2:?}");
+            assert_eq!(r1.1["number"], r2.1["number"]);
+            r1.1["number"].as_str().unwrap().to_string()
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.unwrap());
+    }
+    let unique: std::collections::HashSet<_> = numbers.iter().collect();
+    assert_eq!(
+        unique.len(),
+        numbers.len(),
+        "duplicate case numbers: {numbers:?}"
+    );
+
+    let c1 = std::sync::Arc::new(Api::login(&app, "clerk.js", PASSWORD).await);
+    let c2 = std::sync::Arc::new(Api::login(&app, "manager.js", PASSWORD).await);
+    let body = json!({"checks": [{"material_code": "M01", "verdict": "ok"}, {"material_code": "M03", "verdict": "ok"}]});
+    let mut wins = 0;
+    for n in &numbers[..8] {
+        let path = format!("/api/v1/cases/{n}/accept");
+        let (r1, r2) = tokio::join!(c1.post(&path, body.clone()), c2.post(&path, body.clone()));
+        let ok = [r1.0, r2.0].iter().filter(|s| **s == 200).count();
+        assert_eq!(ok, 1, "{r1:?} {r2:?}");
+        assert!([r1.0, r2.0].contains(&409));
+        wins += ok;
+    }
+    assert_eq!(wins, 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_story() {
+    story(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_story() {
+    story(Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_races() {
+    races(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_races() {
+    races(Db::Postgres).await;
+}
