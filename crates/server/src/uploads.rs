@@ -77,11 +77,13 @@ pub async fn store_material(
         .add_submission(
             actor,
             case_id,
-            material,
-            &hash,
-            &name,
-            kind.mime(),
-            bytes.len() as i64,
+            yichuang_store::cases::NewSubmission {
+                material_code: material.to_string(),
+                hash: hash.clone(),
+                file_name: name,
+                content_type: kind.mime().to_string(),
+                size: bytes.len() as i64,
+            },
         )
         .await
     {

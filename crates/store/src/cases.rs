@@ -46,6 +46,16 @@ pub struct CorrectionNoticeView {
     pub resolved_at: Option<i64>,
 }
 
+/// A stored file to attach to a case as one material.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub material_code: String,
+    pub hash: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseView {
     pub id: i64,
@@ -429,23 +439,15 @@ impl Store {
     }
 
     /// Records an uploaded file as a material of the case (the bytes are already stored).
-    pub async fn add_submission(
-        &self,
-        actor: &Actor,
-        id: i64,
-        material_code: &str,
-        hash: &str,
-        file_name: &str,
-        content_type: &str,
-        size: i64,
-    ) -> Result<i64> {
-        let (actor, m, h, f, t) = (
-            actor.clone(),
-            material_code.to_string(),
-            hash.to_string(),
-            file_name.to_string(),
-            content_type.to_string(),
-        );
+    pub async fn add_submission(&self, actor: &Actor, id: i64, file: NewSubmission) -> Result<i64> {
+        let actor = actor.clone();
+        let NewSubmission {
+            material_code: m,
+            hash: h,
+            file_name: f,
+            content_type: t,
+            size,
+        } = file;
         self.write(move |c| {
             Box::pin(async move {
                 let row = load(c, id).await?;
@@ -1112,7 +1114,7 @@ async fn decide_in(
     // 即办件: accept and complete at once when asked to complete a submitted case.
     let mut cmds = vec![cmd.clone()];
     if matches!(decision, WindowDecision::CompleteOnSpot) && row.status == CaseStatus::Submitted {
-        if problems.first().is_some() {
+        if !problems.is_empty() {
             return Err(StoreError::invalid(
                 "case.materials_not_ok",
                 "Some materials are missing or wrong.",
