@@ -109,9 +109,18 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let lang = Lang::from_headers(&parts.headers);
-        resolve(parts, state)
-            .await?
-            .ok_or_else(|| ApiError::unauthenticated(lang))
+        let browser = parts
+            .headers
+            .get("accept")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+        resolve(parts, state).await?.ok_or_else(|| {
+            if browser {
+                ApiError::new(StatusCode::UNAUTHORIZED, "auth.login_page", "")
+            } else {
+                ApiError::unauthenticated(lang)
+            }
+        })
     }
 }
 

@@ -100,6 +100,10 @@ pub struct ErrorBody {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A browser that is not logged in goes to the login page instead of a JSON error.
+        if self.code == "auth.login_page" {
+            return axum::response::Redirect::to("/login").into_response();
+        }
         (
             self.status,
             Json(ErrorBody {
