@@ -1,0 +1,262 @@
+//! The HTML pages, driven as a browser would (forms, CSRF tokens, multipart uploads, cookies).
+
+mod support;
+
+use support::{pdf, Db, PASSWORD};
+
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookie: String,
+}
+
+impl Browser {
+    fn new(app: &support::TestApp) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            base: app.base.clone(),
+            http,
+            cookie: String::new(),
+        }
+    }
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("accept", "text/html")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        if let Some(c) = r.headers().get("set-cookie") {
+            self.cookie = c.to_str().unwrap().split(';').next().unwrap().to_string();
+        }
+        let status = r.status().as_u16();
+        let loc = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (
+            status,
+            if status == 303 {
+                loc
+            } else {
+                r.text().await.unwrap()
+            },
+        )
+    }
+    async fn upload(&self, path: &str, csrf: &str, bytes: Vec<u8>) -> (u16, String) {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name("m.pdf"),
+            );
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (
+            r.status().as_u16(),
+            r.headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string())
+                .unwrap_or_default(),
+        )
+    }
+}
+
+fn csrf(html: &str) -> String {
+    let i = html
+        .find("name=\"csrf\" value=\"")
+        .expect("page has a CSRF field")
+        + 19;
+    html[i..i + 32].to_string()
+}
+
+async fn flow(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let mut a = Browser::new(&app);
+    let (s, html) = a.get("/").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("办事指南") && html.contains("width=device-width"));
+    let (s, html) = a.get("/items/360822-ZJJ-XK-002").await;
+    assert!(
+        s == 200
+            && html.contains("承诺办结时限")
+            && html.contains("法定办结时限")
+            && html.contains("救济途径")
+    );
+    let (s, loc) = a.get("/my").await;
+    assert_eq!(s, 303, "{loc}");
+
+    // Register and log in through the forms; a bad ID number is refused on the page.
+    let (s, html) = a
+        .post(
+            "/register",
+            &[
+                ("kind", "person"),
+                ("name", "周九"),
+                ("id_number", "110105194912310021"),
+                ("phone", "13800000009"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("校验码错误"), "{html}");
+    let (s, loc) = a
+        .post(
+            "/register",
+            &[
+                ("kind", "person"),
+                ("name", "周九"),
+                ("id_number", "11010519491231002X"),
+                ("phone", "13800000009"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!((s, loc.as_str()), (303, "/login?registered=1"));
+    let (s, loc) = a
+        .post(
+            "/login",
+            &[("login", "11010519491231002X"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!((s, loc.as_str()), (303, "/my"));
+
+    // A form without the CSRF token changes nothing.
+    let (s, _) = a.post("/items/360822-ZJJ-XK-002/apply", &[]).await;
+    assert_eq!(s, 403);
+    let (_, html) = a.get("/items/360822-ZJJ-XK-002").await;
+    let token = csrf(&html);
+    let (s, case_url) = a
+        .post("/items/360822-ZJJ-XK-002/apply", &[("csrf", &token)])
+        .await;
+    assert_eq!(s, 303);
+    let (s, _) = a
+        .post(
+            &format!("{case_url}/form"),
+            &[
+                ("csrf", &token),
+                ("f_purpose", "其他"),
+                ("f_road_section", "文峰路"),
+                ("f_area", "30"),
+                ("f_start_date", "2026-12-01"),
+                ("f_end_date", "2026-12-02"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    for m in ["M01", "M03"] {
+        let (s, _) = a
+            .upload(&format!("{case_url}/upload/{m}"), &token, pdf(m))
+            .await;
+        assert_eq!(s, 303);
+    }
+    let (s, _) = a
+        .post(&format!("{case_url}/submit"), &[("csrf", &token)])
+        .await;
+    assert_eq!(s, 303);
+    let (_, html) = a.get(&case_url).await;
+    assert!(html.contains("已提交待受理"), "{html}");
+
+    // The clerk issues one notice; the applicant sees both problems.
+    let mut clerk = Browser::new(&app);
+    clerk
+        .post("/login", &[("login", "clerk.js"), ("password", PASSWORD)])
+        .await;
+    let (_, queue) = clerk.get("/window").await;
+    assert!(queue.contains(&case_url), "queue lacks the case");
+    let (_, html) = clerk.get(&case_url).await;
+    let ct = csrf(&html);
+    let (s, _) = clerk
+        .post(
+            &format!("{case_url}/decide"),
+            &[
+                ("csrf", &ct),
+                ("v_M01", "wrong"),
+                ("r_M01", "未盖章"),
+                ("v_M03", "missing"),
+                ("r_M03", "缺页"),
+                ("action", "corrections"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, html) = a.get(&case_url).await;
+    assert!(html.contains("一次性补正告知") && html.contains("未盖章") && html.contains("缺页"));
+    for m in ["M01", "M03"] {
+        a.upload(
+            &format!("{case_url}/upload/{m}"),
+            &token,
+            pdf(&format!("{m} v2")),
+        )
+        .await;
+    }
+    let (s, _) = a
+        .post(&format!("{case_url}/submit"), &[("csrf", &token)])
+        .await;
+    assert_eq!(s, 303);
+    let (s, _) = clerk
+        .post(
+            &format!("{case_url}/decide"),
+            &[
+                ("csrf", &ct),
+                ("v_M01", "ok"),
+                ("v_M03", "ok"),
+                ("action", "accept"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+
+    // The applicant sees the receipt with the number and a QR code.
+    let (s, html) = a.get(&format!("{case_url}/receipt")).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("受理通知书") && html.contains("<svg"),
+        "{html}"
+    );
+    let i = html.find("id=\"receipt-number\">").unwrap() + 20;
+    let number = &html[i..i + 24];
+    assert!(number.starts_with("360822-"), "{number}");
+
+    // The public status page needs the receipt's code.
+    let anon = Browser::new(&app);
+    let (_, html) = anon.get(&format!("/status?n={number}&s=WRONG1")).await;
+    assert!(html.contains("未找到该办件"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_pages() {
+    flow(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_pages() {
+    flow(Db::Postgres).await;
+}
