@@ -658,7 +658,7 @@ async fn case_form(
         })
         .filter(|(_, v)| !v.is_empty())
         .collect();
-    let commitment = f.get("commitment").is_some();
+    let commitment = f.contains_key("commitment");
     st.store
         .save_draft(&c.actor(), id, form, commitment)
         .await
