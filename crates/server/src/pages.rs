@@ -1050,26 +1050,12 @@ async fn status_page(
     Query(q): Query<StatusQuery>,
 ) -> PageResult {
     let MaybeCaller(who, lang, _) = mc;
-    let mut found: Option<CaseView> = None;
     let asked = q.n.as_deref().is_some_and(|n| !n.is_empty());
-    if let (Some(n), Some(s)) = (&q.n, &q.s) {
-        if let Some(id) = st.store.case_id_by_number(n).await.map_err(se(lang))? {
-            if let Some(v) = st.store.case_view_unchecked(id).await.map_err(se(lang))? {
-                let s = s.trim().to_ascii_uppercase();
-                let secret_ok = v.secret.as_deref() == Some(s.as_str());
-                let idn_ok = s.len() == 6 && v.applicant_id_masked.ends_with(&s[2..]) && {
-                    let full = st
-                        .store
-                        .account(v.applicant_id)
-                        .await
-                        .map_err(se(lang))?
-                        .and_then(|a| a.id_number)
-                        .unwrap_or_default();
-                    full.ends_with(&s)
-                };
-                if secret_ok || idn_ok {
-                    found = Some(v);
-                }
+    let mut found = None;
+    if let (Some(n), Some(code)) = (&q.n, &q.s) {
+        if let Some(v) = st.store.case_status(n).await.map_err(se(lang))? {
+            if v.unlocks(code) {
+                found = Some(v);
             }
         }
     }

@@ -57,15 +57,15 @@ pub async fn record(c: &mut AnyConnection, actor: &Actor, e: Entry<'_>) -> Resul
         None => format!("account:{}", actor.account_id),
     };
     let at = now_ms();
-    // The upsert takes the stream's row lock on PostgreSQL, so a chain never forks.
-    sqlx::query("INSERT INTO audit_heads (stream, hash) VALUES ($1, '') ON CONFLICT (stream) DO UPDATE SET hash = audit_heads.hash")
-        .bind(&stream)
-        .execute(&mut *c)
-        .await?;
-    let prev: String = sqlx::query_scalar("SELECT hash FROM audit_heads WHERE stream = $1")
-        .bind(&stream)
-        .fetch_one(&mut *c)
-        .await?;
+    // The upsert takes the stream's row lock on PostgreSQL, so a chain never forks; setting the
+    // hash to itself makes RETURNING give the current head in the same statement.
+    let prev: String = sqlx::query_scalar(
+        "INSERT INTO audit_heads (stream, hash) VALUES ($1, '') \
+         ON CONFLICT (stream) DO UPDATE SET hash = audit_heads.hash RETURNING hash",
+    )
+    .bind(&stream)
+    .fetch_one(&mut *c)
+    .await?;
     let hash = digest(
         &prev,
         at,

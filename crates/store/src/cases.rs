@@ -89,6 +89,35 @@ pub struct CaseView {
     pub version: i64,
 }
 
+/// The public status of a case: no names, no materials.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseStatusView {
+    pub number: String,
+    pub item_name: String,
+    pub item_name_en: String,
+    pub status: CaseStatus,
+    pub status_zh: &'static str,
+    pub status_en: &'static str,
+    pub submitted_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    #[serde(skip)]
+    pub secret: String,
+    #[serde(skip)]
+    pub applicant_id_number: String,
+}
+
+impl CaseStatusView {
+    /// The receipt's code, or the last six characters of the applicant's ID number.
+    pub fn unlocks(&self, code: &str) -> bool {
+        let code = code.trim().to_ascii_uppercase();
+        (!code.is_empty() && code == self.secret)
+            || (code.len() == 6
+                && self.applicant_id_number.len() >= 6
+                && self.applicant_id_number.ends_with(&code))
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseSummary {
     pub id: i64,
@@ -562,6 +591,39 @@ impl Store {
         Ok(v)
     }
 
+    /// What the public status page shows, in one indexed query. `None` when no case has the
+    /// number; the caller checks the code.
+    pub async fn case_status(&self, number: &str) -> Result<Option<CaseStatusView>> {
+        let Ok(n) = CaseNumber::parse(number) else {
+            return Ok(None);
+        };
+        let r = sqlx::query(
+            "SELECT c.number, c.status, c.secret, c.submitted_at, c.accepted_at, c.completed_at, i.name AS item_name, i.name_en AS item_name_en, a.id_number \
+             FROM cases c JOIN items i ON i.code = c.item_code JOIN accounts a ON a.id = c.applicant_id WHERE c.number = $1",
+        )
+        .bind(n.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(r) = r else { return Ok(None) };
+        let status: String = r.try_get("status")?;
+        let status = CaseStatus::parse(&status).unwrap_or(CaseStatus::Draft);
+        Ok(Some(CaseStatusView {
+            number: r.try_get("number")?,
+            item_name: r.try_get("item_name")?,
+            item_name_en: r.try_get("item_name_en")?,
+            status,
+            status_zh: status.zh(),
+            status_en: status.en(),
+            submitted_at: r.try_get("submitted_at")?,
+            accepted_at: r.try_get("accepted_at")?,
+            completed_at: r.try_get("completed_at")?,
+            secret: r.try_get("secret")?,
+            applicant_id_number: r
+                .try_get::<Option<String>, _>("id_number")?
+                .unwrap_or_default(),
+        }))
+    }
+
     /// For the public status page, which checks the secret itself.
     pub async fn case_view_unchecked(&self, id: i64) -> Result<Option<CaseView>> {
         let r = sqlx::query(
@@ -1007,7 +1069,8 @@ async fn decide_in(
         .execute(&mut *c)
         .await?;
     }
-    if !checks.is_empty() {
+    // With a decision following, its audit record carries the verdicts too.
+    if !checks.is_empty() && decision.is_none() {
         audit_case(
             c,
             actor,
@@ -1165,6 +1228,16 @@ async fn decide_in(
         .execute(&mut *c)
         .await?;
     }
+    let verdicts = checks
+        .iter()
+        .map(|c| format!("{}={}", c.material_code, c.verdict))
+        .collect::<Vec<_>>()
+        .join(",");
+    let detail = match (reason.is_empty(), verdicts.is_empty()) {
+        (true, _) => verdicts,
+        (false, true) => reason,
+        (false, false) => format!("{reason}; {verdicts}"),
+    };
     audit_case(
         c,
         actor,
@@ -1172,7 +1245,7 @@ async fn decide_in(
         row.number.as_deref(),
         row.status,
         st.status,
-        reason,
+        detail,
     )
     .await?;
     Ok(st.status)

@@ -1,13 +1,370 @@
-//! `yichuang bench`: submit+accept pairs and reads, on SQLite and (where its binaries are
-//! on the machine) a throwaway PostgreSQL.
+//! `yichuang bench`: durable submit+accept pairs and reads, in process, on SQLite (a temporary
+//! file, synchronous=FULL) and, where its binaries are on the machine, a throwaway PostgreSQL
+//! with fsync and synchronous_commit on. Prints a table, or JSON records with `--json`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use yichuang_core::{Actor, ActorKind, RegionCode, Role};
+use yichuang_server::AppState;
+use yichuang_store::accounts::NewAccount;
+use yichuang_store::cases::{MaterialCheck, NewSubmission, WindowDecision};
+use yichuang_store::files::DirStore;
+use yichuang_store::Store;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
     /// Print JSON records instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Submit+accept pairs per backend.
+    #[arg(long, default_value_t = 6000)]
+    pub pairs: usize,
+    /// Commands in flight at once (clients at windows and online).
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Reads per read benchmark.
+    #[arg(long, default_value_t = 20000)]
+    pub reads: usize,
+    /// sqlite, postgres or all.
+    #[arg(long, default_value = "all")]
+    pub backend: String,
+    /// Benchmark this database instead of a temporary one (it is written to).
+    #[arg(long)]
+    pub database_url: Option<String>,
 }
 
-pub async fn run(_args: &BenchArgs) -> Result<(), String> {
-    Err("bench: not built yet".into())
+#[derive(serde::Serialize)]
+struct Record {
+    operation: String,
+    backend: String,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    count: usize,
+    concurrency: usize,
+}
+
+const ITEM: &str = "360822-ZJJ-XK-002";
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn record(
+    op: &str,
+    backend: &str,
+    mut lat: Vec<Duration>,
+    elapsed: Duration,
+    concurrency: usize,
+) -> Record {
+    lat.sort();
+    Record {
+        operation: op.into(),
+        backend: backend.into(),
+        per_second: lat.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: pct(&lat, 0.50),
+        p99_ms: pct(&lat, 0.99),
+        count: lat.len(),
+        concurrency,
+    }
+}
+
+pub async fn run(args: &BenchArgs) -> Result<(), String> {
+    let mut targets: Vec<(String, String, Option<tempdir::Dir>)> = Vec::new();
+    if let Some(url) = &args.database_url {
+        let name = if url.starts_with("sqlite") {
+            "sqlite"
+        } else {
+            "postgres"
+        };
+        targets.push((name.into(), url.clone(), None));
+    } else {
+        if args.backend == "all" || args.backend == "sqlite" {
+            let dir = tempdir::Dir::new()?;
+            let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path.display());
+            targets.push(("sqlite".into(), url, Some(dir)));
+        }
+        if args.backend == "all" || args.backend == "postgres" {
+            match yichuang_pgtemp::durable_cluster_url() {
+                Ok(url) => targets.push(("postgres".into(), url, None)),
+                Err(e) if args.backend == "postgres" => return Err(format!("no PostgreSQL: {e}")),
+                Err(e) => eprintln!("skipping PostgreSQL: {e}"),
+            }
+        }
+    }
+    let mut records = Vec::new();
+    for (name, url, dir) in &targets {
+        if !args.json {
+            eprintln!("== {name}: preparing {} drafts…", args.pairs);
+        }
+        records.extend(bench_backend(name, url, dir.as_ref(), args).await?);
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&records).map_err(|e| e.to_string())?
+        );
+    } else {
+        println!(
+            "{:<22} {:<9} {:>12} {:>9} {:>9} {:>8} {:>5}",
+            "operation", "backend", "per_second", "p50_ms", "p99_ms", "count", "conc"
+        );
+        for r in &records {
+            println!(
+                "{:<22} {:<9} {:>12.0} {:>9.3} {:>9.3} {:>8} {:>5}",
+                r.operation, r.backend, r.per_second, r.p50_ms, r.p99_ms, r.count, r.concurrency
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn bench_backend(
+    name: &str,
+    url: &str,
+    dir: Option<&tempdir::Dir>,
+    args: &BenchArgs,
+) -> Result<Vec<Record>, String> {
+    let store = Store::connect(url).await.map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| e.to_string())?;
+    let files = match dir {
+        Some(d) => d.path.join("files"),
+        None => std::env::temp_dir().join(format!("yichuang-bench-files-{}", std::process::id())),
+    };
+    let state = AppState {
+        store: store.clone(),
+        blobs: Arc::new(DirStore::new(&files).map_err(|e| e.to_string())?),
+        config: Arc::new(yichuang_server::Config::default()),
+    };
+    yichuang_server::demo::load(&state).await?;
+    let clerk = store
+        .account_by_login("clerk.js")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no demo clerk")?;
+    let clerk = Actor {
+        account_id: clerk.id,
+        kind: ActorKind::Staff {
+            role: Role::Clerk,
+            region: RegionCode::parse("360822").map_err(|e| e.to_string())?,
+        },
+        client_addr: "bench".into(),
+    };
+
+    // Untimed: applicants and ready drafts.
+    let conc = args.concurrency.max(1);
+    let applicants = conc;
+    let mut actors = Vec::new();
+    let tag = std::process::id();
+    for i in 0..applicants {
+        let body = format!("36082219{:02}0101{:03}", 70 + (i % 30), i % 1000);
+        let idn = format!(
+            "{body}{}",
+            yichuang_core::ResidentId::check_char(&body) as char
+        );
+        let id = match store
+            .applicant_by_id_number(&idn)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Some(a) => a.id,
+            None => store
+                .create_account(
+                    NewAccount {
+                        kind: "person".into(),
+                        login: format!("bench{tag}-{i}"),
+                        name: format!("压测{i}"),
+                        id_number: Some(idn),
+                        ..Default::default()
+                    },
+                    &Actor::system(),
+                )
+                .await
+                .map_err(|e| e.to_string())?,
+        };
+        actors.push(Actor {
+            account_id: id,
+            kind: ActorKind::Applicant,
+            client_addr: "bench".into(),
+        });
+    }
+    let form: BTreeMap<String, String> = [
+        ("purpose", "其他"),
+        ("road_section", "文峰大道"),
+        ("area", "20"),
+        ("start_date", "2026-12-01"),
+        ("end_date", "2026-12-02"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let per = args.pairs.div_ceil(conc);
+    let mut tasks = Vec::new();
+    for a in actors.iter().cloned() {
+        let (store, form) = (store.clone(), form.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::with_capacity(per);
+            for _ in 0..per {
+                let id = store
+                    .create_draft(&a, ITEM, form.clone(), false)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for m in ["M01", "M03"] {
+                    let sub = NewSubmission {
+                        material_code: m.into(),
+                        hash: "0".repeat(64),
+                        file_name: "bench.pdf".into(),
+                        content_type: "application/pdf".into(),
+                        size: 1000,
+                    };
+                    store
+                        .add_submission(&a, id, sub)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                ids.push(id);
+            }
+            Ok::<_, String>((a, ids))
+        }));
+    }
+    let mut work = Vec::new();
+    for t in tasks {
+        work.push(t.await.map_err(|e| e.to_string())??);
+    }
+
+    // Timed: each worker submits and accepts its drafts, one pair after another.
+    let checks = vec![
+        MaterialCheck {
+            material_code: "M01".into(),
+            verdict: "ok".into(),
+            reason: String::new(),
+            due_date: None,
+        },
+        MaterialCheck {
+            material_code: "M03".into(),
+            verdict: "ok".into(),
+            reason: String::new(),
+            due_date: None,
+        },
+    ];
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (a, ids) in work {
+        let (store, clerk, checks) = (store.clone(), clerk.clone(), checks.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(ids.len());
+            let mut numbers = Vec::with_capacity(ids.len());
+            for id in ids {
+                let t = Instant::now();
+                let n = store.submit(&a, id, 8).await.map_err(|e| e.to_string())?;
+                store
+                    .window_decision(&clerk, id, checks.clone(), Some(WindowDecision::Accept))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lat.push(t.elapsed());
+                numbers.push((id, n));
+            }
+            Ok::<_, String>((lat, numbers))
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut cases = Vec::new();
+    for t in tasks {
+        let (l, n) = t.await.map_err(|e| e.to_string())??;
+        lat.extend(l);
+        cases.extend(n);
+    }
+    let elapsed = started.elapsed();
+    let mut out = vec![record("submit_accept", name, lat, elapsed, conc)];
+
+    // Reads: case status by number (what the status page and "my cases" do) and the guide.
+    let reads = args.reads;
+    let cases = Arc::new(cases);
+    for op in ["case_status_read", "guide_read"] {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..conc {
+            let (store, cases) = (store.clone(), cases.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                for i in 0..reads.div_ceil(conc) {
+                    let t = Instant::now();
+                    if op == "case_status_read" {
+                        let (_, number) = &cases[(w * 7919 + i * 31) % cases.len()];
+                        store
+                            .case_status(number)
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .ok_or("case vanished")?;
+                    } else {
+                        store.item(ITEM).await.map_err(|e| e.to_string())?;
+                        store
+                            .department("360822-ZJJ")
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                    lat.push(t.elapsed());
+                }
+                Ok::<_, String>(lat)
+            }));
+        }
+        let mut lat = Vec::new();
+        for t in tasks {
+            lat.extend(t.await.map_err(|e| e.to_string())??);
+        }
+        out.push(record(op, name, lat, started.elapsed(), conc));
+    }
+    // One reader at a time: the latency a single status page sees on an idle hall.
+    let mut lat = Vec::new();
+    let started = Instant::now();
+    for i in 0..reads.min(5000) {
+        let (_, number) = &cases[(i * 31) % cases.len()];
+        let t = Instant::now();
+        store
+            .case_status(number)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("case vanished")?;
+        lat.push(t.elapsed());
+    }
+    out.push(record(
+        "case_status_read_1",
+        name,
+        lat,
+        started.elapsed(),
+        1,
+    ));
+    store.close().await;
+    if dir.is_none() {
+        let _ = std::fs::remove_dir_all(&files);
+    }
+    Ok(out)
+}
+
+/// A temporary directory removed on drop (std only; the bench is in the release binary).
+mod tempdir {
+    pub struct Dir {
+        pub path: std::path::PathBuf,
+    }
+    impl Dir {
+        pub fn new() -> Result<Dir, String> {
+            let path = std::env::temp_dir().join(format!(
+                "yichuang-bench-{}-{}",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            std::fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(Dir { path })
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
 }

@@ -1,8 +1,6 @@
 //! Starts a real server on a real port against a fresh database, for the integration tests.
 #![allow(dead_code)]
 
-pub mod pg;
-
 use std::sync::Arc;
 use yichuang_server::{AppState, Config};
 use yichuang_store::files::DirStore;
@@ -39,7 +37,7 @@ pub async fn start_with(db: Db, mut config: Config) -> Option<TestApp> {
     let url = match db {
         Db::Sqlite => format!("sqlite://{}/t.db?mode=rwc", dir.path().display()),
         Db::Postgres => {
-            match pg::postgres_url() {
+            match yichuang_pgtemp::postgres_url() {
                 Some(u) => u,
                 None => {
                     eprintln!("!!! PostgreSQL binaries not found: skipping the PostgreSQL run of this test");

@@ -18,8 +18,6 @@
 //! - `YICHUANG_REQUIRE_PG=1`: panic instead of returning `None` when no
 //!   PostgreSQL is available (`scripts/test.sh` and CI set it).
 
-#![allow(dead_code)]
-
 use std::env;
 use std::fs;
 use std::net::TcpListener;
@@ -98,6 +96,14 @@ pub fn postgres_url() -> Option<String> {
     Some(format!("{}{name}{}", server.url_prefix, server.url_suffix))
 }
 
+/// A new cluster with fsync and synchronous_commit on, and one database `bench` on it, for
+/// `yichuang bench`. Stopped and removed when this process exits.
+pub fn durable_cluster_url() -> Result<String, String> {
+    let server = start_cluster(&find_bin()?, true)?;
+    server.create_database("bench");
+    Ok(format!("{}bench{}", server.url_prefix, server.url_suffix))
+}
+
 fn required() -> bool {
     matches!(
         env::var(REQUIRE_ENV).ok().as_deref().map(str::trim),
@@ -108,7 +114,7 @@ fn required() -> bool {
 fn init() -> State {
     let result = match env::var(URL_ENV) {
         Ok(url) if !url.trim().is_empty() => external(url.trim()),
-        _ => find_bin().and_then(|bin| start_cluster(&bin)),
+        _ => find_bin().and_then(|bin| start_cluster(&bin, false)),
     };
     match result {
         Ok(server) => State::Ready(server),
@@ -382,7 +388,7 @@ fn tail_of_file(path: &Path) -> String {
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
-fn start_cluster(bin: &Path) -> Result<Server, String> {
+fn start_cluster(bin: &Path, durable: bool) -> Result<Server, String> {
     let runner = if is_root() {
         ensure_pg_user()?;
         let runuser = which("runuser").ok_or_else(|| {
@@ -471,9 +477,11 @@ fn start_cluster(bin: &Path) -> Result<Server, String> {
     let port = loop {
         attempts += 1;
         let port = free_port()?;
+        // Tests trade durability for speed; benchmarks measure the real thing.
+        let fsync = if durable { "on" } else { "off" };
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c max_connections=200 -c shared_buffers=128MB",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={fsync} \
+             -c synchronous_commit=on -c max_connections=200 -c shared_buffers=128MB",
             sock.display()
         );
         // -w waits until the server accepts connections (or fails).
