@@ -57,6 +57,7 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 
 export YICHUANG_REQUIRE_PG=1
+export YICHUANG_REQUIRE_BROWSER=1
 
 echo "==> cargo test --workspace --locked${*:+ $*}"
 exec cargo test --workspace --locked "$@"
