@@ -1,9 +1,11 @@
 //! Accounts (applicants and staff), sessions, halls and windows.
 
+use crate::args;
 use crate::audit::{self, Entry};
+use crate::tx::Tx;
 use crate::{now_ms, Result, Store, StoreError};
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 use yichuang_core::{Actor, ActorKind, RegionCode, Role};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -123,14 +125,8 @@ pub fn token_hash(token: &str) -> String {
 }
 
 /// Inserts an account inside a transaction; a taken login or ID number is a conflict.
-pub async fn insert_account(c: &mut AnyConnection, a: &NewAccount) -> Result<i64> {
-    let taken: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM accounts WHERE login = $1 OR (kind <> 'staff' AND $2 <> 'staff' AND id_number = $3)",
-    )
-    .bind(&a.login)
-    .bind(&a.kind)
-    .bind(&a.id_number)
-    .fetch_optional(&mut *c)
+pub async fn insert_account(c: &mut dyn Tx, a: &NewAccount) -> Result<i64> {
+    let taken: Option<i64> = c.opt_int("SELECT id FROM accounts WHERE login = $1 OR (kind <> 'staff' AND $2 <> 'staff' AND id_number = $3)", args![&a.login, &a.kind, &a.id_number])
     .await?;
     if taken.is_some() {
         return Err(StoreError::conflict(
@@ -139,24 +135,8 @@ pub async fn insert_account(c: &mut AnyConnection, a: &NewAccount) -> Result<i64
             "该账号或证件号码已注册。",
         ));
     }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO accounts (kind, login, password_hash, name, id_number, phone, legal_rep, role, region, department, hall_id, window_id, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
-    )
-    .bind(&a.kind)
-    .bind(&a.login)
-    .bind(&a.password_hash)
-    .bind(&a.name)
-    .bind(&a.id_number)
-    .bind(&a.phone)
-    .bind(&a.legal_rep)
-    .bind(&a.role)
-    .bind(&a.region)
-    .bind(&a.department)
-    .bind(&a.hall_id)
-    .bind(&a.window_id)
-    .bind(now_ms())
-    .fetch_one(&mut *c)
+    let id: i64 = c.int("INSERT INTO accounts (kind, login, password_hash, name, id_number, phone, legal_rep, role, region, department, hall_id, window_id, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id", args![&a.kind, &a.login, &a.password_hash, &a.name, &a.id_number, &a.phone, &a.legal_rep, &a.role, &a.region, &a.department, &a.hall_id, &a.window_id, now_ms()])
     .await?;
     Ok(id)
 }
@@ -236,18 +216,11 @@ impl Store {
         self.write(move |c| {
             Box::pin(async move {
                 if ok {
-                    sqlx::query("UPDATE accounts SET failed_logins = 0 WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *c)
+                    c.exec("UPDATE accounts SET failed_logins = 0 WHERE id = $1", args![id])
                         .await?;
                 } else {
-                    sqlx::query(
-                        "UPDATE accounts SET failed_logins = failed_logins + 1, \
-                         locked_until = CASE WHEN failed_logins + 1 >= 5 THEN $2 ELSE locked_until END WHERE id = $1",
-                    )
-                    .bind(id)
-                    .bind(now_ms() + 10 * 60 * 1000)
-                    .execute(&mut *c)
+                    c.exec("UPDATE accounts SET failed_logins = failed_logins + 1, \
+                         locked_until = CASE WHEN failed_logins + 1 >= 5 THEN $2 ELSE locked_until END WHERE id = $1", args![id, now_ms() + 10 * 60 * 1000])
                     .await?;
                 }
                 let actor = Actor { account_id: id, kind: yichuang_core::ActorKind::Applicant, client_addr: addr };
@@ -272,17 +245,9 @@ impl Store {
         self.write(move |c| {
             Box::pin(async move {
                 let now = now_ms();
-                sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-                    .bind(now)
-                    .execute(&mut *c)
+                c.exec("DELETE FROM sessions WHERE expires_at < $1", args![now])
                     .await?;
-                sqlx::query("INSERT INTO sessions (token_hash, account_id, csrf, created_at, last_seen, expires_at) VALUES ($1,$2,$3,$4,$4,$5)")
-                    .bind(th)
-                    .bind(account_id)
-                    .bind(csrf)
-                    .bind(now)
-                    .bind(now + ttl_ms)
-                    .execute(&mut *c)
+                c.exec("INSERT INTO sessions (token_hash, account_id, csrf, created_at, last_seen, expires_at) VALUES ($1,$2,$3,$4,$4,$5)", args![th, account_id, csrf, now, now + ttl_ms])
                     .await?;
                 Ok(())
             })
@@ -318,9 +283,7 @@ impl Store {
         let th = token_hash(token);
         self.write(move |c| {
             Box::pin(async move {
-                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-                    .bind(th)
-                    .execute(&mut *c)
+                c.exec("DELETE FROM sessions WHERE token_hash = $1", args![th])
                     .await?;
                 Ok(())
             })
@@ -339,17 +302,13 @@ impl Store {
         let actor = actor.clone();
         self.write(move |c| {
             Box::pin(async move {
-                let exists: Option<String> = sqlx::query_scalar("SELECT code FROM regions WHERE code = $1")
-                    .bind(&h.region)
-                    .fetch_optional(&mut *c)
+                let exists: Option<String> = c.opt_text("SELECT code FROM regions WHERE code = $1", args![&h.region])
                     .await?;
                 if exists.is_none() {
                     return Err(StoreError::invalid("hall.region", "Unknown region.", "区划不存在。"));
                 }
-                sqlx::query("INSERT INTO halls (id, name, name_en, region, address) VALUES ($1,$2,$3,$4,$5) \
-                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, region = excluded.region, address = excluded.address")
-                    .bind(&h.id).bind(&h.name).bind(&h.name_en).bind(&h.region).bind(&h.address)
-                    .execute(&mut *c).await?;
+                c.exec("INSERT INTO halls (id, name, name_en, region, address) VALUES ($1,$2,$3,$4,$5) \
+                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, region = excluded.region, address = excluded.address", args![&h.id, &h.name, &h.name_en, &h.region, &h.address]).await?;
                 audit::record(c, &actor, Entry { action: "hall.upsert", detail: h.id.clone(), ..Default::default() }).await
             })
         })
@@ -360,17 +319,13 @@ impl Store {
         let actor = actor.clone();
         self.write(move |c| {
             Box::pin(async move {
-                let hall: Option<String> = sqlx::query_scalar("SELECT id FROM halls WHERE id = $1")
-                    .bind(&w.hall_id)
-                    .fetch_optional(&mut *c)
+                let hall: Option<String> = c.opt_text("SELECT id FROM halls WHERE id = $1", args![&w.hall_id])
                     .await?;
                 if hall.is_none() {
                     return Err(StoreError::invalid("window.hall", "Unknown hall.", "大厅不存在。"));
                 }
-                sqlx::query("INSERT INTO windows (id, hall_id, name, comprehensive) VALUES ($1,$2,$3,$4) \
-                    ON CONFLICT (id) DO UPDATE SET hall_id = excluded.hall_id, name = excluded.name, comprehensive = excluded.comprehensive")
-                    .bind(&w.id).bind(&w.hall_id).bind(&w.name).bind(i64::from(w.comprehensive))
-                    .execute(&mut *c).await?;
+                c.exec("INSERT INTO windows (id, hall_id, name, comprehensive) VALUES ($1,$2,$3,$4) \
+                    ON CONFLICT (id) DO UPDATE SET hall_id = excluded.hall_id, name = excluded.name, comprehensive = excluded.comprehensive", args![&w.id, &w.hall_id, &w.name, i64::from(w.comprehensive)]).await?;
                 audit::record(c, &actor, Entry { action: "window.upsert", detail: w.id.clone(), ..Default::default() }).await
             })
         })

@@ -1,9 +1,11 @@
 //! The audit log: one record per command, written in the command's transaction, chained by
 //! hash per stream (a case, or an account) so that a changed or deleted record shows.
 
+use crate::args;
+use crate::tx::Tx;
 use crate::{now_ms, Result};
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 use yichuang_core::Actor;
 
 #[derive(Debug, Clone, Default)]
@@ -51,7 +53,7 @@ fn digest(prev: &str, at: i64, actor_id: i64, role: &str, addr: &str, e: &Entry<
 }
 
 /// Writes one audit record inside the caller's transaction.
-pub async fn record(c: &mut AnyConnection, actor: &Actor, e: Entry<'_>) -> Result<()> {
+pub async fn record(c: &mut dyn Tx, actor: &Actor, e: Entry<'_>) -> Result<()> {
     let stream = match e.case_number {
         Some(n) => format!("case:{n}"),
         None => format!("account:{}", actor.account_id),
@@ -59,13 +61,14 @@ pub async fn record(c: &mut AnyConnection, actor: &Actor, e: Entry<'_>) -> Resul
     let at = now_ms();
     // The upsert takes the stream's row lock on PostgreSQL, so a chain never forks; setting the
     // hash to itself makes RETURNING give the current head in the same statement.
-    let prev: String = sqlx::query_scalar(
-        "INSERT INTO audit_heads (stream, hash) VALUES ($1, '') \
-         ON CONFLICT (stream) DO UPDATE SET hash = audit_heads.hash RETURNING hash",
-    )
-    .bind(&stream)
-    .fetch_one(&mut *c)
-    .await?;
+    let prev = c
+        .one(
+            "INSERT INTO audit_heads (stream, hash) VALUES ($1, '') \
+             ON CONFLICT (stream) DO UPDATE SET hash = audit_heads.hash RETURNING hash",
+            args![&stream],
+        )
+        .await?
+        .str("hash")?;
     let hash = digest(
         &prev,
         at,
@@ -74,29 +77,17 @@ pub async fn record(c: &mut AnyConnection, actor: &Actor, e: Entry<'_>) -> Resul
         &actor.client_addr,
         &e,
     );
-    sqlx::query(
+    c.exec(
         "INSERT INTO audit (at, stream, actor_id, actor_role, action, case_number, status_before, status_after, client_addr, detail, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        args![at, &stream, actor.account_id, actor.role_name(), e.action, e.case_number, e.status_before, e.status_after, &actor.client_addr, &e.detail, &prev, &hash],
     )
-    .bind(at)
-    .bind(&stream)
-    .bind(actor.account_id)
-    .bind(actor.role_name())
-    .bind(e.action)
-    .bind(e.case_number)
-    .bind(e.status_before)
-    .bind(e.status_after)
-    .bind(&actor.client_addr)
-    .bind(&e.detail)
-    .bind(&prev)
-    .bind(&hash)
-    .execute(&mut *c)
     .await?;
-    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE stream = $2")
-        .bind(&hash)
-        .bind(&stream)
-        .execute(&mut *c)
-        .await?;
+    c.exec(
+        "UPDATE audit_heads SET hash = $1 WHERE stream = $2",
+        args![&hash, &stream],
+    )
+    .await?;
     Ok(())
 }
 

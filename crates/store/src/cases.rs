@@ -2,11 +2,13 @@
 //! state machine, writes the new state with an optimistic version check (so two clerks racing
 //! on PostgreSQL get one success and one conflict), and writes its audit record.
 
+use crate::args;
 use crate::audit::{self, Entry};
 use crate::catalog::parse_item;
+use crate::tx::Tx;
 use crate::{now_ms, Result, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 use std::collections::BTreeMap;
 use yichuang_core::catalog::{FieldKind, ServiceItem};
 use yichuang_core::{
@@ -155,13 +157,9 @@ struct Row0 {
     item: ServiceItem,
 }
 
-async fn load(c: &mut AnyConnection, id: i64) -> Result<Row0> {
-    let r = sqlx::query(
-        "SELECT c.id, c.number, c.item_code, c.applicant_id, c.status, c.region, c.channel, c.version, c.form, c.commitment_signed, i.body \
-         FROM cases c JOIN items i ON i.code = c.item_code WHERE c.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *c)
+async fn load(c: &mut dyn Tx, id: i64) -> Result<Row0> {
+    let r = c.opt("SELECT c.id, c.number, c.item_code, c.applicant_id, c.status, c.region, c.channel, c.version, c.form, c.commitment_signed, i.body \
+         FROM cases c JOIN items i ON i.code = c.item_code WHERE c.id = $1", args![id])
     .await?
     .ok_or_else(StoreError::no_case)?;
     let status: String = r.try_get("status")?;
@@ -191,23 +189,14 @@ fn may_read(actor: &Actor, row_applicant: i64, region: &str) -> bool {
     actor.owns(row_applicant) || actor.may_in(Permission::ReadCases, region)
 }
 
-async fn set_status(
-    c: &mut AnyConnection,
-    row: &Row0,
-    next: CaseStatus,
-    extra_sql: &str,
-) -> Result<()> {
+async fn set_status(c: &mut dyn Tx, row: &Row0, next: CaseStatus, extra_sql: &str) -> Result<()> {
     let sql = format!(
         "UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra_sql} WHERE id = $3 AND version = $4"
     );
-    let done = sqlx::query(&sql)
-        .bind(next.as_str())
-        .bind(now_ms())
-        .bind(row.id)
-        .bind(row.version)
-        .execute(&mut *c)
+    let done = c
+        .exec(&sql, args![next.as_str(), now_ms(), row.id, row.version])
         .await?;
-    if done.rows_affected() != 1 {
+    if done != 1 {
         return Err(StoreError::conflict(
             "case.changed",
             "The case was changed by someone else; reload and try again.",
@@ -226,7 +215,7 @@ fn state_of(row: &Row0) -> CaseState {
 }
 
 async fn audit_case(
-    c: &mut AnyConnection,
+    c: &mut dyn Tx,
     actor: &Actor,
     action: &str,
     number: Option<&str>,
@@ -450,15 +439,9 @@ impl Store {
                 }
                 check_form(&row.item, &form)?;
                 let form_json = serde_json::to_string(&form).unwrap_or_else(|_| "{}".into());
-                let done = sqlx::query("UPDATE cases SET form = $1, commitment_signed = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5")
-                    .bind(form_json)
-                    .bind(i64::from(commitment))
-                    .bind(now_ms())
-                    .bind(id)
-                    .bind(row.version)
-                    .execute(&mut *c)
+                let done = c.exec("UPDATE cases SET form = $1, commitment_signed = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5", args![form_json, i64::from(commitment), now_ms(), id, row.version])
                     .await?;
-                if done.rows_affected() != 1 {
+                if done != 1 {
                     return Err(StoreError::conflict("case.changed", "The case was changed meanwhile; reload.", "办件已被更新，请刷新。"));
                 }
                 audit_case(c, &actor, "case.save_draft", row.number.as_deref(), row.status, row.status, String::new()).await
@@ -489,11 +472,7 @@ impl Store {
                 if row.item.material(&m).is_none() {
                     return Err(StoreError::invalid("material.unknown", format!("material: the item has no material '{m}'."), format!("材料：该事项没有材料“{m}”。")));
                 }
-                let sid: i64 = sqlx::query_scalar(
-                    "INSERT INTO submissions (case_id, material_code, file_hash, file_name, content_type, size, uploaded_at) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id",
-                )
-                .bind(id).bind(&m).bind(&h).bind(&f).bind(&t).bind(size).bind(now_ms())
-                .fetch_one(&mut *c)
+                let sid: i64 = c.int("INSERT INTO submissions (case_id, material_code, file_hash, file_name, content_type, size, uploaded_at) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id", args![id, &m, &h, &f, &t, size, now_ms()])
                 .await?;
                 audit_case(c, &actor, "case.upload", row.number.as_deref(), row.status, row.status, format!("{m} {h} {size}")).await?;
                 Ok(sid)
@@ -798,7 +777,7 @@ enum Arg {
 }
 
 async fn insert_draft(
-    c: &mut AnyConnection,
+    c: &mut dyn Tx,
     actor: &Actor,
     owner: i64,
     item: &ServiceItem,
@@ -807,20 +786,8 @@ async fn insert_draft(
     channel: &str,
 ) -> Result<i64> {
     let now = now_ms();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO cases (item_code, applicant_id, status, region, department, form, commitment_signed, secret, channel, created_at, updated_at) \
-         VALUES ($1,$2,'draft',$3,$4,$5,$6,$7,$8,$9,$9) RETURNING id",
-    )
-    .bind(&item.code)
-    .bind(owner)
-    .bind(&item.region)
-    .bind(&item.department)
-    .bind(serde_json::to_string(form).unwrap_or_else(|_| "{}".into()))
-    .bind(i64::from(commitment))
-    .bind(random_secret())
-    .bind(channel)
-    .bind(now)
-    .fetch_one(&mut *c)
+    let id: i64 = c.int("INSERT INTO cases (item_code, applicant_id, status, region, department, form, commitment_signed, secret, channel, created_at, updated_at) \
+         VALUES ($1,$2,'draft',$3,$4,$5,$6,$7,$8,$9,$9) RETURNING id", args![&item.code, owner, &item.region, &item.department, serde_json::to_string(form).unwrap_or_else(|_| "{}".into()), i64::from(commitment), random_secret(), channel, now])
     .await?;
     audit::record(
         c,
@@ -836,12 +803,7 @@ async fn insert_draft(
     Ok(id)
 }
 
-async fn submit_in(
-    c: &mut AnyConnection,
-    actor: &Actor,
-    id: i64,
-    offset_hours: i8,
-) -> Result<String> {
+async fn submit_in(c: &mut dyn Tx, actor: &Actor, id: i64, offset_hours: i8) -> Result<String> {
     let row = load(c, id).await?;
     if !may_edit(actor, &row) {
         return Err(StoreError::no_case());
@@ -869,14 +831,15 @@ async fn submit_in(
             "请先签署告知承诺书。",
         ));
     }
-    let uploaded: Vec<(String, i64)> =
-        sqlx::query("SELECT material_code, uploaded_at FROM submissions WHERE case_id = $1")
-            .bind(id)
-            .fetch_all(&mut *c)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("material_code")?, r.try_get("uploaded_at")?)))
-            .collect::<Result<_>>()?;
+    let uploaded: Vec<(String, i64)> = c
+        .query(
+            "SELECT material_code, uploaded_at FROM submissions WHERE case_id = $1",
+            args![id],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("material_code")?, r.try_get("uploaded_at")?)))
+        .collect::<Result<_>>()?;
     let cmd = match row.status {
         CaseStatus::CorrectionRequired => CaseCommand::Resubmit,
         _ => CaseCommand::Submit,
@@ -896,9 +859,7 @@ async fn submit_in(
         }
     } else {
         // Every problem on the open notice must have a new upload after it was issued.
-        let notice = sqlx::query("SELECT id, issued_at, problems FROM correction_notices WHERE case_id = $1 AND resolved_at IS NULL ORDER BY id DESC")
-            .bind(id)
-            .fetch_optional(&mut *c)
+        let notice = c.opt("SELECT id, issued_at, problems FROM correction_notices WHERE case_id = $1 AND resolved_at IS NULL ORDER BY id DESC", args![id])
             .await?;
         if let Some(n) = notice {
             let issued: i64 = n.try_get("issued_at")?;
@@ -924,11 +885,11 @@ async fn submit_in(
                     ));
                 }
             }
-            sqlx::query("UPDATE correction_notices SET resolved_at = $1 WHERE id = $2")
-                .bind(now_ms())
-                .bind(n.try_get::<i64, _>("id")?)
-                .execute(&mut *c)
-                .await?;
+            c.exec(
+                "UPDATE correction_notices SET resolved_at = $1 WHERE id = $2",
+                args![now_ms(), n.try_get::<i64, _>("id")?],
+            )
+            .await?;
         }
     }
     let (next, _) = apply(&state_of(&row), &cmd)?;
@@ -937,14 +898,13 @@ async fn submit_in(
         None => {
             let today = local_today(offset_hours);
             let day = today.to_string();
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO case_counters (region, day, n) VALUES ($1, $2, 1) \
+            let seq: i64 = c
+                .int(
+                    "INSERT INTO case_counters (region, day, n) VALUES ($1, $2, 1) \
                  ON CONFLICT (region, day) DO UPDATE SET n = case_counters.n + 1 RETURNING n",
-            )
-            .bind(&row.region)
-            .bind(&day)
-            .fetch_one(&mut *c)
-            .await?;
+                    args![&row.region, &day],
+                )
+                .await?;
             CaseNumber::new(&row.region, today, seq as u64).to_string()
         }
     };
@@ -956,15 +916,13 @@ async fn submit_in(
     let sql = format!(
         "UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra} WHERE id = $3 AND version = $4"
     );
-    let done = sqlx::query(&sql)
-        .bind(next.status.as_str())
-        .bind(now_ms())
-        .bind(id)
-        .bind(row.version)
-        .bind(&number)
-        .execute(&mut *c)
+    let done = c
+        .exec(
+            &sql,
+            args![next.status.as_str(), now_ms(), id, row.version, &number],
+        )
         .await?;
-    if done.rows_affected() != 1 {
+    if done != 1 {
         return Err(StoreError::conflict(
             "case.changed",
             "The case was changed meanwhile; reload.",
@@ -985,7 +943,7 @@ async fn submit_in(
 }
 
 async fn decide_in(
-    c: &mut AnyConnection,
+    c: &mut dyn Tx,
     actor: &Actor,
     id: i64,
     checks: Vec<MaterialCheck>,
@@ -1055,18 +1013,8 @@ async fn decide_in(
                 }
             }
         }
-        sqlx::query(
-            "INSERT INTO material_checks (case_id, material_code, verdict, reason, due_date, checked_by, checked_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
-             ON CONFLICT (case_id, material_code) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason, due_date = excluded.due_date, checked_by = excluded.checked_by, checked_at = excluded.checked_at",
-        )
-        .bind(id)
-        .bind(&ch.material_code)
-        .bind(v.as_str())
-        .bind(ch.reason.trim())
-        .bind(if v == Verdict::Deferred { ch.due_date.clone() } else { None })
-        .bind(actor.account_id)
-        .bind(now)
-        .execute(&mut *c)
+        c.exec("INSERT INTO material_checks (case_id, material_code, verdict, reason, due_date, checked_by, checked_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
+             ON CONFLICT (case_id, material_code) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason, due_date = excluded.due_date, checked_by = excluded.checked_by, checked_at = excluded.checked_at", args![id, &ch.material_code, v.as_str(), ch.reason.trim(), if v == Verdict::Deferred { ch.due_date.clone() } else { None }, actor.account_id, now])
         .await?;
     }
     // With a decision following, its audit record carries the verdicts too.
@@ -1089,11 +1037,7 @@ async fn decide_in(
     let Some(decision) = decision else {
         return Ok(row.status);
     };
-    let stored: Vec<MaterialCheck> = sqlx::query(
-        "SELECT material_code, verdict, reason, due_date FROM material_checks WHERE case_id = $1",
-    )
-    .bind(id)
-    .fetch_all(&mut *c)
+    let stored: Vec<MaterialCheck> = c.query("SELECT material_code, verdict, reason, due_date FROM material_checks WHERE case_id = $1", args![id])
     .await?
     .iter()
     .map(|r| {
@@ -1195,16 +1139,20 @@ async fn decide_in(
     };
     let sql = format!("UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra}{} WHERE id = $3 AND version = $4",
         if cmds.len() == 2 { ", accepted_at = $2" } else { "" });
-    let done = sqlx::query(&sql)
-        .bind(st.status.as_str())
-        .bind(now)
-        .bind(id)
-        .bind(row.version)
-        .bind(actor.account_id)
-        .bind(reason.clone())
-        .execute(&mut *c)
+    let done = c
+        .exec(
+            &sql,
+            args![
+                st.status.as_str(),
+                now,
+                id,
+                row.version,
+                actor.account_id,
+                reason.clone()
+            ],
+        )
         .await?;
-    if done.rows_affected() != 1 {
+    if done != 1 {
         return Err(StoreError::conflict(
             "case.changed",
             "The case was changed by someone else; reload and try again.",
@@ -1212,20 +1160,13 @@ async fn decide_in(
         ));
     }
     if let WindowDecision::Corrections { note } = &decision {
-        sqlx::query("INSERT INTO correction_notices (case_id, issued_by, issued_at, problems, note) VALUES ($1,$2,$3,$4,$5)")
-            .bind(id)
-            .bind(actor.account_id)
-            .bind(now)
-            .bind(serde_json::to_string(&problems).unwrap_or_else(|_| "[]".into()))
-            .bind(note.trim())
-            .execute(&mut *c)
+        c.exec("INSERT INTO correction_notices (case_id, issued_by, issued_at, problems, note) VALUES ($1,$2,$3,$4,$5)", args![id, actor.account_id, now, serde_json::to_string(&problems).unwrap_or_else(|_| "[]".into()), note.trim()])
             .await?;
         // The next round starts from a clean sheet for the materials that were wrong.
-        sqlx::query(
+        c.exec(
             "DELETE FROM material_checks WHERE case_id = $1 AND verdict IN ('missing','wrong')",
+            args![id],
         )
-        .bind(id)
-        .execute(&mut *c)
         .await?;
     }
     let verdicts = checks

@@ -1,5 +1,6 @@
 //! Regions, departments and service items: import (all or nothing), export, browse.
 
+use crate::args;
 use crate::audit::{self, Entry};
 use crate::{now_ms, Result, Store, StoreError};
 use sqlx::Row;
@@ -74,27 +75,20 @@ impl Store {
                     regions.sort_by_key(|r| RegionCode::parse(&r.code).map(|c| c.level()).ok());
                     for r in &regions {
                         let level = RegionCode::parse(&r.code).map(|c| c.level() as i64).unwrap_or(0);
-                        sqlx::query("INSERT INTO regions (code, name, name_en, parent, level) VALUES ($1,$2,$3,$4,$5) \
-                            ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, parent = excluded.parent")
-                            .bind(&r.code).bind(&r.name).bind(&r.name_en).bind(&r.parent).bind(level)
-                            .execute(&mut *c).await?;
+                        c.exec("INSERT INTO regions (code, name, name_en, parent, level) VALUES ($1,$2,$3,$4,$5) \
+                            ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, parent = excluded.parent", args![&r.code, &r.name, &r.name_en, &r.parent, level]).await?;
                     }
                     for d in &file.departments {
-                        sqlx::query("INSERT INTO departments (code, name, name_en, region, uscc, phone) VALUES ($1,$2,$3,$4,$5,$6) \
-                            ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, region = excluded.region, uscc = excluded.uscc, phone = excluded.phone")
-                            .bind(&d.code).bind(&d.name).bind(&d.name_en).bind(&d.region).bind(&d.uscc).bind(&d.phone)
-                            .execute(&mut *c).await?;
+                        c.exec("INSERT INTO departments (code, name, name_en, region, uscc, phone) VALUES ($1,$2,$3,$4,$5,$6) \
+                            ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, region = excluded.region, uscc = excluded.uscc, phone = excluded.phone", args![&d.code, &d.name, &d.name_en, &d.region, &d.uscc, &d.phone]).await?;
                     }
                     let now = now_ms();
                     for it in &file.items {
                         let body = serde_json::to_string(it).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                        sqlx::query("INSERT INTO items (code, name, name_en, department, region, category, item_type, case_type, body, updated_at) \
+                        c.exec("INSERT INTO items (code, name, name_en, department, region, category, item_type, case_type, body, updated_at) \
                             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, \
                             department = excluded.department, region = excluded.region, category = excluded.category, item_type = excluded.item_type, \
-                            case_type = excluded.case_type, body = excluded.body, updated_at = excluded.updated_at")
-                            .bind(&it.code).bind(&it.name).bind(&it.name_en).bind(&it.department).bind(&it.region)
-                            .bind(&it.category).bind(&it.item_type).bind(&it.case_type).bind(body).bind(now)
-                            .execute(&mut *c).await?;
+                            case_type = excluded.case_type, body = excluded.body, updated_at = excluded.updated_at", args![&it.code, &it.name, &it.name_en, &it.department, &it.region, &it.category, &it.item_type, &it.case_type, body, now]).await?;
                     }
                     let report = ImportReport {
                         regions: file.regions.len(),

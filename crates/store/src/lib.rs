@@ -9,14 +9,15 @@ pub mod cases;
 pub mod catalog;
 pub mod error;
 pub mod files;
+pub mod tx;
 mod writer;
 
 pub use error::{Result, RuleKind, StoreError};
-pub use sqlx::AnyConnection;
+pub use tx::{Row, Tx, Val};
 
 use futures::future::BoxFuture;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Connection};
+use sqlx::AnyPool;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +47,15 @@ pub struct Store {
     writer: writer::Writer,
 }
 
+/// The file path in a `sqlite://path?opts` URL.
+fn sqlite_path(url: &str) -> String {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest).to_string()
+}
+
 /// Milliseconds since the Unix epoch, UTC: how every time is stored.
 pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
@@ -66,6 +76,11 @@ impl Store {
                 "不支持的数据库地址",
             ));
         };
+        // The writer opens (and creates) the SQLite file first; readers share it in WAL mode.
+        let sqlite_writer = match backend {
+            Backend::Sqlite => Some(writer::Writer::sqlite(&sqlite_path(url))?),
+            Backend::Postgres => None,
+        };
         let read = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
@@ -73,7 +88,10 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .after_connect(|conn, _| {
                         Box::pin(async move {
-                            sqlx::Executor::execute(conn, "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL;")
+                            sqlx::Executor::execute(
+                                conn,
+                                "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;",
+                            )
                             .await?;
                             Ok(())
                         })
@@ -89,16 +107,7 @@ impl Store {
                     .await?
             }
         };
-        let writer = match backend {
-            Backend::Sqlite => {
-                let mut conn = sqlx::AnyConnection::connect(url).await?;
-                // FULL: an acknowledged command survives power loss.
-                sqlx::Executor::execute(&mut conn, "PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
-                .await?;
-                writer::Writer::sqlite(conn)
-            }
-            Backend::Postgres => writer::Writer::Pool(read.clone()),
-        };
+        let writer = sqlite_writer.unwrap_or_else(|| writer::Writer::Pool(read.clone()));
         Ok(Store {
             backend,
             read,
@@ -125,29 +134,30 @@ impl Store {
         self.write(move |c| {
             Box::pin(async move {
                 if backend == Backend::Postgres {
-                    sqlx::query("SELECT pg_advisory_xact_lock(7234001)")
-                        .execute(&mut *c)
-                        .await?;
+                    c.exec("SELECT pg_advisory_xact_lock(7234001)", args![]).await?;
                 }
-                sqlx::query(
+                c.exec(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                    args![],
                 )
-                .execute(&mut *c)
                 .await?;
-                let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
-                    .fetch_all(&mut *c)
-                    .await?;
+                let done: Vec<i64> = c
+                    .query("SELECT version FROM schema_migrations", args![])
+                    .await?
+                    .iter()
+                    .map(|r| r.i64("version"))
+                    .collect::<Result<_>>()?;
                 let mut applied = Vec::new();
                 for (v, sql) in migrations {
                     if done.contains(v) {
                         continue;
                     }
-                    sqlx::Executor::execute(&mut *c, *sql).await?;
-                    sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
-                        .bind(*v)
-                        .bind(now_ms())
-                        .execute(&mut *c)
-                        .await?;
+                    c.batch(sql).await?;
+                    c.exec(
+                        "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                        args![*v, now_ms()],
+                    )
+                    .await?;
                     applied.push(*v);
                 }
                 Ok(applied)
@@ -162,7 +172,7 @@ impl Store {
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn Tx) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
         self.writer.run(f).await
     }
@@ -178,10 +188,7 @@ impl Store {
         let (k, v) = (key.to_string(), value.to_string());
         self.write(move |c| {
             Box::pin(async move {
-                sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                    .bind(k)
-                    .bind(v)
-                    .execute(&mut *c)
+                c.exec("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", args![k, v])
                     .await?;
                 Ok(())
             })

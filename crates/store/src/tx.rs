@@ -1,0 +1,328 @@
+//! The one interface every write command uses: SQL text with `$n` parameters and rows read by
+//! column name. SQLite runs it on the writer thread with a synchronous connection (no thread
+//! hop per statement); PostgreSQL runs it through sqlx. The SQL is the same for both.
+
+use crate::{Result, StoreError};
+use futures::future::BoxFuture;
+use sqlx::{AnyConnection, Row as _};
+use std::sync::Arc;
+
+/// A bound parameter. Nulls carry their type because PostgreSQL needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Int(i64),
+    Text(String),
+    NullInt,
+    NullText,
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::Int(v)
+    }
+}
+impl From<bool> for Val {
+    fn from(v: bool) -> Val {
+        Val::Int(i64::from(v))
+    }
+}
+impl From<&str> for Val {
+    fn from(v: &str) -> Val {
+        Val::Text(v.to_string())
+    }
+}
+impl From<String> for Val {
+    fn from(v: String) -> Val {
+        Val::Text(v)
+    }
+}
+impl From<&String> for Val {
+    fn from(v: &String) -> Val {
+        Val::Text(v.clone())
+    }
+}
+impl From<Option<String>> for Val {
+    fn from(v: Option<String>) -> Val {
+        v.map_or(Val::NullText, Val::Text)
+    }
+}
+impl From<&Option<String>> for Val {
+    fn from(v: &Option<String>) -> Val {
+        v.clone().map_or(Val::NullText, Val::Text)
+    }
+}
+impl From<Option<&str>> for Val {
+    fn from(v: Option<&str>) -> Val {
+        v.map_or(Val::NullText, |s| Val::Text(s.to_string()))
+    }
+}
+impl From<Option<i64>> for Val {
+    fn from(v: Option<i64>) -> Val {
+        v.map_or(Val::NullInt, Val::Int)
+    }
+}
+
+/// `args![a, b]` makes the parameter list for `$1, $2`.
+#[macro_export]
+macro_rules! args {
+    () => { Vec::<$crate::tx::Val>::new() };
+    ($($v:expr),+ $(,)?) => { vec![$($crate::tx::Val::from($v)),+] };
+}
+
+/// A result row; columns are read by name.
+#[derive(Debug, Clone)]
+pub struct Row {
+    names: Arc<[String]>,
+    vals: Vec<Val>,
+}
+
+/// Column types a [`Row`] can be read as.
+pub trait FromVal: Sized {
+    fn from_row(r: &Row, col: &str) -> Result<Self>;
+}
+impl FromVal for i64 {
+    fn from_row(r: &Row, col: &str) -> Result<Self> {
+        r.i64(col)
+    }
+}
+impl FromVal for String {
+    fn from_row(r: &Row, col: &str) -> Result<Self> {
+        r.str(col)
+    }
+}
+impl FromVal for Option<i64> {
+    fn from_row(r: &Row, col: &str) -> Result<Self> {
+        r.opt_i64(col)
+    }
+}
+impl FromVal for Option<String> {
+    fn from_row(r: &Row, col: &str) -> Result<Self> {
+        r.opt_str(col)
+    }
+}
+
+impl Row {
+    /// Reads a column by name, like sqlx's `Row::try_get`.
+    pub fn try_get<T: FromVal, C: AsRef<str>>(&self, col: C) -> Result<T> {
+        T::from_row(self, col.as_ref())
+    }
+    fn get(&self, col: &str) -> Result<&Val> {
+        self.names
+            .iter()
+            .position(|n| n == col)
+            .map(|i| &self.vals[i])
+            .ok_or_else(|| StoreError::Unavailable(format!("no column {col}")))
+    }
+    pub fn i64(&self, col: &str) -> Result<i64> {
+        self.opt_i64(col)?
+            .ok_or_else(|| StoreError::Unavailable(format!("column {col} is null")))
+    }
+    pub fn opt_i64(&self, col: &str) -> Result<Option<i64>> {
+        match self.get(col)? {
+            Val::Int(v) => Ok(Some(*v)),
+            Val::NullInt | Val::NullText => Ok(None),
+            Val::Text(t) => t
+                .parse()
+                .map(Some)
+                .map_err(|_| StoreError::Unavailable(format!("column {col} is not an integer"))),
+        }
+    }
+    pub fn str(&self, col: &str) -> Result<String> {
+        self.opt_str(col)?
+            .ok_or_else(|| StoreError::Unavailable(format!("column {col} is null")))
+    }
+    pub fn opt_str(&self, col: &str) -> Result<Option<String>> {
+        match self.get(col)? {
+            Val::Text(t) => Ok(Some(t.clone())),
+            Val::Int(v) => Ok(Some(v.to_string())),
+            Val::NullInt | Val::NullText => Ok(None),
+        }
+    }
+}
+
+pub trait Tx: Send {
+    /// Runs a statement; returns the rows it changed.
+    fn exec<'a>(&'a mut self, sql: &'a str, args: Vec<Val>) -> BoxFuture<'a, Result<u64>>;
+    fn query<'a>(&'a mut self, sql: &'a str, args: Vec<Val>) -> BoxFuture<'a, Result<Vec<Row>>>;
+    /// Runs several statements without parameters (migrations).
+    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>>;
+}
+
+impl dyn Tx + '_ {
+    pub async fn opt(&mut self, sql: &str, args: Vec<Val>) -> Result<Option<Row>> {
+        Ok(self.query(sql, args).await?.into_iter().next())
+    }
+    pub async fn one(&mut self, sql: &str, args: Vec<Val>) -> Result<Row> {
+        self.opt(sql, args)
+            .await?
+            .ok_or_else(|| StoreError::Unavailable("expected a row".into()))
+    }
+    pub async fn opt_int(&mut self, sql: &str, args: Vec<Val>) -> Result<Option<i64>> {
+        match self.opt(sql, args).await? {
+            Some(r) => {
+                let name = r.names.first().cloned().unwrap_or_default();
+                r.opt_i64(&name)
+            }
+            None => Ok(None),
+        }
+    }
+    pub async fn opt_text(&mut self, sql: &str, args: Vec<Val>) -> Result<Option<String>> {
+        match self.opt(sql, args).await? {
+            Some(r) => {
+                let name = r.names.first().cloned().unwrap_or_default();
+                r.opt_str(&name)
+            }
+            None => Ok(None),
+        }
+    }
+    /// The first column of the first row, as an integer.
+    pub async fn int(&mut self, sql: &str, args: Vec<Val>) -> Result<i64> {
+        let r = self.one(sql, args).await?;
+        let name = r.names.first().cloned().unwrap_or_default();
+        r.i64(&name)
+    }
+}
+
+/// SQLite through rusqlite, on the writer thread.
+pub(crate) struct LiteTx<'c> {
+    pub(crate) conn: &'c mut rusqlite::Connection,
+}
+
+fn lite_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {e}"))
+}
+
+/// Binds `$n` parameters by their number, as sqlx does, whatever order they appear in.
+fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Val]) -> Result<()> {
+    for i in 1..=stmt.parameter_count() {
+        let n: usize = stmt
+            .parameter_name(i)
+            .and_then(|p| p.strip_prefix('$'))
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| StoreError::Unavailable(format!("parameter {i} is not $n")))?;
+        let v = args
+            .get(n - 1)
+            .ok_or_else(|| StoreError::Unavailable(format!("no value for ${n}")))?;
+        let r = match v {
+            Val::Int(x) => stmt.raw_bind_parameter(i, x),
+            Val::Text(t) => stmt.raw_bind_parameter(i, t),
+            Val::NullInt | Val::NullText => stmt.raw_bind_parameter(i, rusqlite::types::Null),
+        };
+        r.map_err(lite_err)?;
+    }
+    Ok(())
+}
+
+impl LiteTx<'_> {
+    fn exec_now(&mut self, sql: &str, args: &[Val]) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(lite_err)?;
+        bind(&mut stmt, args)?;
+        stmt.raw_execute().map(|n| n as u64).map_err(lite_err)
+    }
+    fn query_now(&mut self, sql: &str, args: &[Val]) -> Result<Vec<Row>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(lite_err)?;
+        bind(&mut stmt, args)?;
+        let names: Arc<[String]> = stmt.column_names().into_iter().map(String::from).collect();
+        let n = names.len();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(lite_err)? {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                use rusqlite::types::ValueRef;
+                vals.push(match r.get_ref(i).map_err(lite_err)? {
+                    ValueRef::Null => Val::NullText,
+                    ValueRef::Integer(x) => Val::Int(x),
+                    ValueRef::Real(x) => Val::Text(x.to_string()),
+                    ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Val::Text(String::from_utf8_lossy(b).into_owned()),
+                });
+            }
+            out.push(Row {
+                names: names.clone(),
+                vals,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl Tx for LiteTx<'_> {
+    fn exec<'a>(&'a mut self, sql: &'a str, args: Vec<Val>) -> BoxFuture<'a, Result<u64>> {
+        let r = self.exec_now(sql, &args);
+        Box::pin(std::future::ready(r))
+    }
+    fn query<'a>(&'a mut self, sql: &'a str, args: Vec<Val>) -> BoxFuture<'a, Result<Vec<Row>>> {
+        let r = self.query_now(sql, &args);
+        Box::pin(std::future::ready(r))
+    }
+    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        let r = self.conn.execute_batch(sql).map_err(lite_err);
+        Box::pin(std::future::ready(r))
+    }
+}
+
+/// PostgreSQL (or anything sqlx's Any driver speaks) inside a sqlx transaction.
+pub(crate) struct SqlxTx<'c> {
+    pub(crate) conn: &'c mut AnyConnection,
+}
+
+fn sqlx_query<'q>(
+    sql: &'q str,
+    args: Vec<Val>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = sqlx::query(sql);
+    for a in args {
+        q = match a {
+            Val::Int(x) => q.bind(x),
+            Val::Text(t) => q.bind(t),
+            Val::NullInt => q.bind(None::<i64>),
+            Val::NullText => q.bind(None::<String>),
+        };
+    }
+    q
+}
+
+impl Tx for SqlxTx<'_> {
+    fn exec<'a>(&'a mut self, sql: &'a str, args: Vec<Val>) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            Ok(sqlx_query(sql, args)
+                .execute(&mut *self.conn)
+                .await?
+                .rows_affected())
+        })
+    }
+    fn query<'a>(&'a mut self, sql: &'a str, args: Vec<Val>) -> BoxFuture<'a, Result<Vec<Row>>> {
+        Box::pin(async move {
+            let rows = sqlx_query(sql, args).fetch_all(&mut *self.conn).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            let mut names: Option<Arc<[String]>> = None;
+            for r in &rows {
+                use sqlx::Column;
+                let names = names
+                    .get_or_insert_with(|| {
+                        r.columns().iter().map(|c| c.name().to_string()).collect()
+                    })
+                    .clone();
+                let mut vals = Vec::with_capacity(names.len());
+                for i in 0..names.len() {
+                    vals.push(match r.try_get::<Option<i64>, _>(i) {
+                        Ok(Some(x)) => Val::Int(x),
+                        Ok(None) => Val::NullInt,
+                        Err(_) => r
+                            .try_get::<Option<String>, _>(i)?
+                            .map_or(Val::NullText, Val::Text),
+                    });
+                }
+                out.push(Row { names, vals });
+            }
+            Ok(out)
+        })
+    }
+    fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            sqlx::Executor::execute(&mut *self.conn, sql).await?;
+            Ok(())
+        })
+    }
+}
