@@ -48,6 +48,8 @@ use yichuang_store::catalog::ItemFilter;
         complete_case,
         withdraw_case,
         walk_in,
+        admin_put_region,
+        admin_put_department,
         admin_halls,
         admin_put_hall,
         admin_windows,
@@ -89,6 +91,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{case}/withdraw", post(withdraw_case))
         .route("/api/v1/cases/{case}/audit", get(case_audit))
         .route("/api/v1/walk-ins", post(walk_in))
+        .route("/api/v1/admin/regions", put(admin_put_region))
+        .route("/api/v1/admin/departments", put(admin_put_department))
         .route("/api/v1/admin/halls", get(admin_halls).put(admin_put_hall))
         .route(
             "/api/v1/admin/windows",
@@ -775,6 +779,130 @@ fn require_admin(c: &Caller) -> ApiResult<()> {
     }
 }
 
+/// An admin manages only what lies inside their own region; the CLI (system) manages all.
+pub fn require_admin_in(actor: &yichuang_core::Actor, region: &str, lang: Lang) -> ApiResult<()> {
+    if actor.may_in(Permission::Administer, region) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "admin.out_of_region",
+        lang.t(
+            "该区划不在您的管理范围内。",
+            "That region is outside the one you administer.",
+        ),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RegionBody {
+    code: String,
+    name: String,
+    #[serde(default)]
+    name_en: String,
+    #[serde(default)]
+    parent: Option<String>,
+}
+
+/// Imports a one-entry catalog, so regions and departments get the same validation as files.
+async fn import_one(
+    st: &AppState,
+    c: &Caller,
+    file: yichuang_core::catalog::CatalogFile,
+) -> ApiResult {
+    match st.store.import_catalog(file, &c.actor()).await.map_err(store_err(c.lang))? {
+        Ok(_) => Ok(Json(json!({"saved": true})).into_response()),
+        Err(errors) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"code": "catalog.invalid", "message": errors.first().map(|e| e.to_string()).unwrap_or_default(), "errors": errors})),
+        )
+            .into_response()),
+    }
+}
+
+/// Create or update a region (GB/T 2260 code: 6 digits down to county, 9 township, 12 village).
+#[utoipa::path(put, path = "/api/v1/admin/regions", request_body = RegionBody,
+    responses((status = 200, description = "saved"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn admin_put_region(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Json(b): Json<RegionBody>,
+) -> ApiResult {
+    require_admin(&c)?;
+    c.check_csrf(csrf_header(&headers))?;
+    if let Err(e) = yichuang_core::RegionCode::parse(&b.code) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "region.code",
+            match c.lang {
+                Lang::Zh => format!("区划代码：{}。", e.zh()),
+                Lang::En => format!("code: {e}."),
+            },
+        ));
+    }
+    require_admin_in(&c.actor(), &b.code, c.lang)?;
+    let region = yichuang_core::catalog::Region {
+        code: b.code,
+        name: b.name,
+        name_en: b.name_en,
+        parent: b.parent.filter(|p| !p.is_empty()),
+    };
+    import_one(
+        &st,
+        &c,
+        yichuang_core::catalog::CatalogFile {
+            regions: vec![region],
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DepartmentBody {
+    code: String,
+    name: String,
+    #[serde(default)]
+    name_en: String,
+    region: String,
+    #[serde(default)]
+    uscc: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+/// Create or update a department.
+#[utoipa::path(put, path = "/api/v1/admin/departments", request_body = DepartmentBody,
+    responses((status = 200, description = "saved"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn admin_put_department(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Json(b): Json<DepartmentBody>,
+) -> ApiResult {
+    require_admin(&c)?;
+    c.check_csrf(csrf_header(&headers))?;
+    require_admin_in(&c.actor(), &b.region, c.lang)?;
+    let d = yichuang_core::catalog::Department {
+        code: b.code,
+        name: b.name,
+        name_en: b.name_en,
+        region: b.region,
+        uscc: b.uscc.filter(|s| !s.is_empty()),
+        phone: b.phone.filter(|s| !s.is_empty()),
+    };
+    import_one(
+        &st,
+        &c,
+        yichuang_core::catalog::CatalogFile {
+            departments: vec![d],
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 /// Halls.
 #[utoipa::path(get, path = "/api/v1/admin/halls", responses((status = 200, description = "halls")))]
 async fn admin_halls(State(st): State<AppState>, c: Caller) -> ApiResult {
@@ -803,6 +931,7 @@ async fn admin_put_hall(
 ) -> ApiResult {
     require_admin(&c)?;
     c.check_csrf(csrf_header(&headers))?;
+    require_admin_in(&c.actor(), &b.region, c.lang)?;
     let h = Hall {
         id: b.id,
         name: b.name,
@@ -849,6 +978,10 @@ async fn admin_put_window(
 ) -> ApiResult {
     require_admin(&c)?;
     c.check_csrf(csrf_header(&headers))?;
+    let halls = st.store.halls().await.map_err(store_err(c.lang))?;
+    if let Some(h) = halls.iter().find(|h| h.id == b.hall_id) {
+        require_admin_in(&c.actor(), &h.region, c.lang)?;
+    }
     let w = Window {
         id: b.id,
         hall_id: b.hall_id,
@@ -901,7 +1034,9 @@ pub async fn create_staff(
         )
     })?;
     let known = st.store.known().await.map_err(store_err(lang))?;
-    if !known.regions.contains(&b.region) {
+    if known.regions.contains(&b.region) {
+        require_admin_in(actor, &b.region, lang)?;
+    } else {
         return Err(ApiError::unprocessable(
             "staff.region",
             lang,

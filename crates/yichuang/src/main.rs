@@ -88,6 +88,28 @@ enum AdminCmd {
         #[arg(long)]
         hall: Option<String>,
     },
+    /// Add or update a region (GB/T 2260 code).
+    Region {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        name_en: String,
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// Add or update a department.
+    Department {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        uscc: Option<String>,
+    },
     /// Add or update a hall.
     Hall {
         #[arg(long)]
@@ -180,6 +202,26 @@ async fn open(s: &Settings) -> Result<AppState, String> {
         blobs: Arc::new(blobs),
         config: Arc::new(s.config.clone()),
     })
+}
+
+/// Regions and departments go through catalog validation, like a file with one entry.
+async fn import_one(
+    st: &AppState,
+    file: yichuang_core::catalog::CatalogFile,
+) -> Result<(), String> {
+    match st
+        .store
+        .import_catalog(file, &Actor::system())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Ok(_) => Ok(()),
+        Err(errs) => Err(errs
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")),
+    }
 }
 
 #[tokio::main]
@@ -334,6 +376,52 @@ async fn run(cli: Cli) -> Result<(), String> {
                     .await
                     .map_err(|e| e.message)?;
                     println!("Created staff account {login} (id {id}).");
+                }
+                AdminCmd::Region {
+                    code,
+                    name,
+                    name_en,
+                    parent,
+                } => {
+                    let r = yichuang_core::catalog::Region {
+                        code: code.clone(),
+                        name: name.clone(),
+                        name_en: name_en.clone(),
+                        parent: parent.clone(),
+                    };
+                    import_one(
+                        &st,
+                        yichuang_core::catalog::CatalogFile {
+                            regions: vec![r],
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                    println!("Saved region {code}.");
+                }
+                AdminCmd::Department {
+                    code,
+                    name,
+                    region,
+                    uscc,
+                } => {
+                    let d = yichuang_core::catalog::Department {
+                        code: code.clone(),
+                        name: name.clone(),
+                        name_en: String::new(),
+                        region: region.clone(),
+                        uscc: uscc.clone(),
+                        phone: None,
+                    };
+                    import_one(
+                        &st,
+                        yichuang_core::catalog::CatalogFile {
+                            departments: vec![d],
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                    println!("Saved department {code}.");
                 }
                 AdminCmd::Hall {
                     id,

@@ -457,6 +457,119 @@ async fn story(db: Db) {
     let (s, _) = clerk.get("/api/v1/admin/staff").await;
     assert_eq!(s, 403);
 
+    // Regions, departments, halls and windows: validated, and only inside the admin's region.
+    let (s, _) = admin
+        .put(
+            "/api/v1/admin/regions",
+            json!({"code": "360822101", "name": "醪桥镇", "parent": "360822"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, v) = admin
+        .put(
+            "/api/v1/admin/regions",
+            json!({"code": "3608221", "name": "坏区划", "parent": "360822"}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("region.code")), "{v}");
+    let (s, v) = admin
+        .put(
+            "/api/v1/admin/regions",
+            json!({"code": "360822102", "name": "孤儿镇", "parent": "360899"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("catalog.invalid")),
+        "{v}"
+    );
+    let (s, v) = admin
+        .put(
+            "/api/v1/admin/regions",
+            json!({"code": "440105", "name": "海珠区", "parent": "440100"}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("admin.out_of_region")));
+    let (s, _) = admin
+        .put(
+            "/api/v1/admin/departments",
+            json!({"code": "360822101-LQZ", "name": "醪桥镇人民政府", "region": "360822101"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, v) = admin.put("/api/v1/admin/departments", json!({"code": "360822-BAD", "name": "坏部门", "region": "360822", "uscc": "91350100M000100Y44"})).await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (422, Some("uscc")),
+        "{v}"
+    );
+    let (s, _) = admin
+        .put(
+            "/api/v1/admin/halls",
+            json!({"id": "LQ", "name": "醪桥镇便民服务中心", "region": "360822101"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = admin
+        .put(
+            "/api/v1/admin/windows",
+            json!({"id": "LQ-W01", "hall_id": "LQ", "name": "1号窗口"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, v) = admin
+        .put(
+            "/api/v1/admin/windows",
+            json!({"id": "X-W01", "hall_id": "NOPE", "name": "1号窗口"}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("window.hall")));
+    let (_, v) = admin.get("/api/v1/admin/windows").await;
+    assert!(v["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["id"] == "LQ-W01"));
+    let (s, v) = admin
+        .put(
+            "/api/v1/admin/halls",
+            json!({"id": "GZ", "name": "广州", "region": "440100"}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("admin.out_of_region")));
+    let (s, v) = admin
+        .post("/api/v1/admin/staff", json!({"login": "clerk.gz", "name": "外地", "password": PASSWORD, "role": "clerk", "region": "440100"}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("admin.out_of_region")));
+    let (_, v) = anon.get("/api/v1/regions").await;
+    let town = v["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "360822101")
+        .cloned()
+        .unwrap();
+    assert_eq!(town["level"], 4);
+
+    // Errors speak the caller's language.
+    let r = anon
+        .http
+        .get(format!("{}/api/v1/items/NOPE", app.base))
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["message"], "No service item NOPE.");
+
+    // The audit chain shows tampering.
+    assert!(app.store.verify_case_chain(&number).await.unwrap());
+    sqlx_tamper(&app, &number).await;
+    assert!(
+        !app.store.verify_case_chain(&number).await.unwrap(),
+        "an edited audit record went unnoticed"
+    );
+
     // Catalog import through the API is all or nothing.
     let bad = r#"
 [[item]]
@@ -494,6 +607,71 @@ promised_limit = 9
     );
     let (s, _) = anon.get("/api/v1/items/BAD-1").await;
     assert_eq!(s, 404);
+}
+
+async fn sqlx_tamper(app: &support::TestApp, number: &str) {
+    let n = sqlx::query("UPDATE audit SET detail = 'edited' WHERE id = (SELECT MIN(id) FROM audit WHERE case_number = $1)")
+        .bind(number)
+        .execute(app.store.pool())
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(n, 1);
+}
+
+/// Uploads over the limit are refused with 413 and leave nothing behind.
+async fn limits(db: Db) {
+    let config = yichuang_server::Config {
+        max_upload: 1024,
+        ..Default::default()
+    };
+    let Some(app) = support::start_with(db, config).await else {
+        return;
+    };
+    let a = register(
+        &app,
+        "郑一",
+        &resident_id("36082219660606006"),
+        "13800000011",
+    )
+    .await;
+    let (s, v) = a
+        .post("/api/v1/cases", json!({"item_code": ITEM, "form": form()}))
+        .await;
+    assert_eq!(s, 201);
+    let id = v["id"].as_i64().unwrap();
+    let mut big = pdf("big");
+    big.resize(4096, b' ');
+    let before = stored_files(&app);
+    let (s, v) = a
+        .upload(&format!("/api/v1/cases/{id}/materials/M01"), "big.pdf", big)
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (413, Some("upload.too_large")),
+        "{v}"
+    );
+    let (s, v) = a
+        .upload(
+            &format!("/api/v1/cases/{id}/materials/M01"),
+            "empty.pdf",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("upload.empty")), "{v}");
+    assert_eq!(stored_files(&app), before);
+    let (_, v) = a.get(&format!("/api/v1/cases/{id}")).await;
+    assert!(v["case"]["submissions"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_limits() {
+    limits(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_limits() {
+    limits(Db::Postgres).await;
 }
 
 /// Concurrent submissions never share a number; concurrent accepts succeed once.
