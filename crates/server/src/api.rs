@@ -140,6 +140,96 @@ pub async fn resolve_case(state: &AppState, key: &str, lang: Lang) -> ApiResult<
         })
 }
 
+/// Runs a creating request at most once per `Idempotency-Key`: the same key and body give the
+/// same answer; the same key with another body is refused.
+async fn idempotent<Fut>(
+    st: &AppState,
+    c: &Caller,
+    headers: &HeaderMap,
+    request: &impl serde::Serialize,
+    run: Fut,
+) -> ApiResult
+where
+    Fut: std::future::Future<Output = ApiResult>,
+{
+    use sha2::Digest;
+    use yichuang_store::accounts::Idempotency;
+    let Some(key) = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+    else {
+        return run.await;
+    };
+    if key.is_empty() || key.len() > 200 {
+        return Err(ApiError::bad_request(
+            "idempotency.key",
+            c.lang,
+            "Idempotency-Key 应为1-200个字符。",
+            "Idempotency-Key must be 1-200 characters.",
+        ));
+    }
+    let hash = hex::encode(sha2::Sha256::digest(
+        serde_json::to_vec(request).unwrap_or_default(),
+    ));
+    let account = c.account.id;
+    match st
+        .store
+        .idempotency_begin(account, key, &hash)
+        .await
+        .map_err(store_err(c.lang))?
+    {
+        Idempotency::Replay(status, body) => Ok((
+            StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+            [
+                ("content-type", "application/json"),
+                ("idempotent-replayed", "true"),
+            ],
+            body,
+        )
+            .into_response()),
+        Idempotency::Mismatch => Err(ApiError::unprocessable(
+            "idempotency.mismatch",
+            c.lang,
+            "该 Idempotency-Key 已用于另一个请求。",
+            "This Idempotency-Key was used for a different request.",
+        )),
+        Idempotency::InFlight => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency.in_flight",
+            c.lang.t(
+                "相同请求正在处理中，请稍后重试。",
+                "The same request is still being processed; retry shortly.",
+            ),
+        )),
+        Idempotency::Fresh => {
+            let answer = run.await;
+            let recorded = match answer {
+                Ok(resp) if resp.status().is_success() => {
+                    let status = resp.status();
+                    let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                        .await
+                        .unwrap_or_default();
+                    let text = String::from_utf8_lossy(&body).into_owned();
+                    st.store
+                        .idempotency_finish(account, key, Some((status.as_u16(), text.clone())))
+                        .await
+                        .map_err(store_err(c.lang))?;
+                    return Ok(
+                        (status, [("content-type", "application/json")], text).into_response()
+                    );
+                }
+                other => other,
+            };
+            st.store
+                .idempotency_finish(account, key, None)
+                .await
+                .map_err(store_err(c.lang))?;
+            recorded
+        }
+    }
+}
+
 fn csrf_header(h: &HeaderMap) -> Option<&str> {
     h.get("x-csrf-token").and_then(|v| v.to_str().ok())
 }
@@ -408,7 +498,7 @@ async fn list_regions(State(st): State<AppState>) -> ApiResult {
     Ok(Json(json!({"regions": regions})).into_response())
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct NewCase {
     item_code: String,
     #[serde(default)]
@@ -417,7 +507,7 @@ pub struct NewCase {
     commitment: bool,
 }
 
-/// Start a draft application for an item.
+/// Start a draft application for an item. Send `Idempotency-Key` to make retries safe.
 #[utoipa::path(post, path = "/api/v1/cases", request_body = NewCase,
     responses((status = 201, description = "draft created"), (status = 422, body = ErrorBody)))]
 async fn create_case(
@@ -427,16 +517,19 @@ async fn create_case(
     Json(b): Json<NewCase>,
 ) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
-    let id = st
-        .store
-        .create_draft(&c.actor(), &b.item_code, b.form, b.commitment)
-        .await
-        .map_err(store_err(c.lang))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": id, "status": "draft"})),
-    )
-        .into_response())
+    let run = async {
+        let id = st
+            .store
+            .create_draft(&c.actor(), &b.item_code, b.form.clone(), b.commitment)
+            .await
+            .map_err(store_err(c.lang))?;
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({"id": id, "status": "draft"})),
+        )
+            .into_response())
+    };
+    idempotent(&st, &c, &headers, &b, run).await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -739,7 +832,7 @@ async fn case_audit(State(st): State<AppState>, c: Caller, Path(key): Path<Strin
     Ok(Json(json!({"records": records, "chain_intact": intact})).into_response())
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct WalkInBody {
     pub id_number: String,
     #[serde(default)]
@@ -760,16 +853,19 @@ async fn walk_in(
 ) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
     let phone = Some(b.phone.trim().to_string()).filter(|s| !s.is_empty());
-    let id = st
-        .store
-        .walk_in(&c.actor(), &b.id_number, &b.name, phone, &b.item_code)
-        .await
-        .map_err(store_err(c.lang))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": id, "status": "draft"})),
-    )
-        .into_response())
+    let run = async {
+        let id = st
+            .store
+            .walk_in(&c.actor(), &b.id_number, &b.name, phone, &b.item_code)
+            .await
+            .map_err(store_err(c.lang))?;
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({"id": id, "status": "draft"})),
+        )
+            .into_response())
+    };
+    idempotent(&st, &c, &headers, &b, run).await
 }
 
 fn require_admin(c: &Caller) -> ApiResult<()> {

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{case}/form", post(case_form))
         .route("/cases/{case}/upload/{material}", post(case_upload))
         .route("/cases/{case}/submit", post(case_submit))
+        .route("/cases/{case}/withdraw", post(case_withdraw))
         .route("/cases/{case}/decide", post(case_decide))
         .route("/cases/{case}/receipt", get(receipt))
         .route("/cases/{case}/files/{sid}", get(download))
@@ -522,6 +523,12 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
                 tr { th { (lang.t("提交 / 受理时间", "Submitted / accepted")) } td { (fmt_ms(v.submitted_at)) " / " (fmt_ms(v.accepted_at)) } }
                 @if let Some(r) = &v.reject_reason { @if !r.is_empty() { tr { th { (lang.t("不予受理理由", "Reason not accepted")) } td { (r) } } } }
             }
+            @if is_owner && matches!(v.status, CaseStatus::Submitted | CaseStatus::CorrectionRequired | CaseStatus::Accepted | CaseStatus::InStage | CaseStatus::Suspended) {
+                form.noprint method="post" action={"/cases/" (v.id) "/withdraw"} onsubmit={"return confirm('" (lang.t("确定撤回该申请？", "Withdraw this application?")) "')"} {
+                    input type="hidden" name="csrf" value=(c.csrf);
+                    button.secondary #withdraw type="submit" { (lang.t("撤回申请", "Withdraw")) }
+                }
+            }
             @if matches!(v.status, CaseStatus::Accepted | CaseStatus::InStage | CaseStatus::Completed) {
                 p { a.btn #receipt-link href={"/cases/" (v.id) "/receipt"} { (lang.t("查看受理通知书", "View the acceptance receipt")) } }
             }
@@ -723,6 +730,21 @@ async fn case_submit(
     let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
     st.store
         .submit(&c.actor(), id, st.config.utc_offset_hours)
+        .await
+        .map_err(se(c.lang))?;
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+}
+
+async fn case_withdraw(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(key): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> PageResult {
+    c.check_csrf(f.csrf.as_deref()).map_err(pe(c.lang))?;
+    let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
+    st.store
+        .withdraw(&c.actor(), id)
         .await
         .map_err(se(c.lang))?;
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())

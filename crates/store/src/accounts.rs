@@ -247,7 +247,7 @@ impl Store {
                 let now = now_ms();
                 c.exec("DELETE FROM sessions WHERE expires_at < $1", args![now])
                     .await?;
-                c.exec("INSERT INTO sessions (token_hash, account_id, csrf, created_at, last_seen, expires_at) VALUES ($1,$2,$3,$4,$4,$5)", args![th, account_id, csrf, now, now + ttl_ms])
+                c.exec("INSERT INTO sessions (token_hash, account_id, csrf, created_at, last_seen, expires_at, idle_ms) VALUES ($1,$2,$3,$4,$4,$5,$6)", args![th, account_id, csrf, now, now + ttl_ms, ttl_ms])
                     .await?;
                 Ok(())
             })
@@ -255,17 +255,36 @@ impl Store {
         .await
     }
 
-    /// The live session for a token. Sessions expire after the idle time given at creation.
+    /// The live session for a token. A session ends after its idle time without use; each use
+    /// extends it (written at most once a minute, so reads stay reads).
     pub async fn session(&self, token: &str) -> Result<Option<Session>> {
-        let r =
-            sqlx::query("SELECT account_id, csrf, expires_at FROM sessions WHERE token_hash = $1")
-                .bind(token_hash(token))
-                .fetch_optional(self.pool())
-                .await?;
+        let th = token_hash(token);
+        let r = sqlx::query(
+            "SELECT account_id, csrf, expires_at, last_seen, idle_ms FROM sessions WHERE token_hash = $1",
+        )
+        .bind(&th)
+        .fetch_optional(self.pool())
+        .await?;
         let Some(r) = r else { return Ok(None) };
         let exp: i64 = r.try_get("expires_at")?;
-        if exp < now_ms() {
+        let now = now_ms();
+        if exp < now {
             return Ok(None);
+        }
+        let last_seen: i64 = r.try_get("last_seen")?;
+        let idle: i64 = r.try_get("idle_ms")?;
+        if now - last_seen > 60_000 {
+            self.write(move |c| {
+                Box::pin(async move {
+                    c.exec(
+                        "UPDATE sessions SET last_seen = $1, expires_at = $2 WHERE token_hash = $3",
+                        args![now, now + idle, th],
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await?;
         }
         let Some(account) = self.account(r.try_get("account_id")?).await? else {
             return Ok(None);
@@ -365,5 +384,77 @@ impl Store {
             });
         }
         Ok(out)
+    }
+}
+
+/// Where an `Idempotency-Key` stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotency {
+    /// First use: run the request, then record its answer.
+    Fresh,
+    /// Same key, same request: give the recorded answer again.
+    Replay(u16, String),
+    /// Same key, another request.
+    Mismatch,
+    /// The first request with this key has not finished.
+    InFlight,
+}
+
+impl Store {
+    pub async fn idempotency_begin(
+        &self,
+        account_id: i64,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<Idempotency> {
+        let (key, hash) = (key.to_string(), request_hash.to_string());
+        self.write(move |c| {
+            Box::pin(async move {
+                let inserted = c
+                    .exec(
+                        "INSERT INTO idempotency (account_id, key, request_hash, status, body, created_at) VALUES ($1,$2,$3,0,'',$4) \
+                         ON CONFLICT (account_id, key) DO NOTHING",
+                        args![account_id, &key, &hash, now_ms()],
+                    )
+                    .await?;
+                if inserted == 1 {
+                    return Ok(Idempotency::Fresh);
+                }
+                let r = c
+                    .one("SELECT request_hash, status, body FROM idempotency WHERE account_id = $1 AND key = $2", args![account_id, &key])
+                    .await?;
+                Ok(if r.str("request_hash")? != hash {
+                    Idempotency::Mismatch
+                } else {
+                    match r.i64("status")? {
+                        0 => Idempotency::InFlight,
+                        s => Idempotency::Replay(s as u16, r.str("body")?),
+                    }
+                })
+            })
+        })
+        .await
+    }
+
+    /// Records the answer; `None` forgets the key (the request failed and may be tried again).
+    pub async fn idempotency_finish(
+        &self,
+        account_id: i64,
+        key: &str,
+        answer: Option<(u16, String)>,
+    ) -> Result<()> {
+        let key = key.to_string();
+        self.write(move |c| {
+            Box::pin(async move {
+                match answer {
+                    Some((status, body)) => c
+                        .exec("UPDATE idempotency SET status = $1, body = $2 WHERE account_id = $3 AND key = $4", args![i64::from(status), body, account_id, key])
+                        .await?,
+                    None => c.exec("DELETE FROM idempotency WHERE account_id = $1 AND key = $2", args![account_id, key]).await?,
+                };
+                Ok(())
+            })
+        })
+        .await
     }
 }

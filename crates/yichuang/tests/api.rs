@@ -686,6 +686,37 @@ async fn races(db: Db) {
         "13800000003",
     )
     .await;
+    // Idempotency-Key: a retried create makes one draft; another body with the key is refused.
+    let body = json!({"item_code": ITEM, "form": form()});
+    let (r1, r2) = tokio::join!(
+        a.post_keyed("/api/v1/cases", "k-1", body.clone()),
+        a.post_keyed("/api/v1/cases", "k-1", body.clone())
+    );
+    let statuses = [r1.0, r2.0];
+    assert!(statuses.contains(&201), "{r1:?} {r2:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{r1:?} {r2:?}"
+    );
+    let (s, again) = a.post_keyed("/api/v1/cases", "k-1", body.clone()).await;
+    assert_eq!(s, 201);
+    let first = if r1.0 == 201 { &r1.1 } else { &r2.1 };
+    assert_eq!(again["id"], first["id"]);
+    let (s, v) = a
+        .post_keyed(
+            "/api/v1/cases",
+            "k-1",
+            json!({"item_code": ITEM, "form": {}}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("idempotency.mismatch")));
+    let (_, v) = a.get("/api/v1/cases").await;
+    assert_eq!(
+        v["cases"].as_array().unwrap().len(),
+        1,
+        "a retried create made two drafts"
+    );
+
     let mut ids = Vec::new();
     for _ in 0..16 {
         ids.push(ready_draft(&a).await);

@@ -128,6 +128,22 @@ impl Api {
         let s = r.status().as_u16();
         (s, r.json().await.unwrap_or(serde_json::Value::Null))
     }
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        key: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let r = self
+            .auth(self.http.post(format!("{}{path}", self.base)))
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
     pub async fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
         let r = self
             .auth(self.http.put(format!("{}{path}", self.base)))
