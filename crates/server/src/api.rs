@@ -535,6 +535,10 @@ async fn create_case(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct CaseQuery {
     status: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// At most 200; default 50.
+    limit: Option<i64>,
 }
 
 /// An applicant's own cases; for window staff, the cases waiting in their region (`?status=`).
@@ -545,15 +549,33 @@ async fn list_cases(
     Query(q): Query<CaseQuery>,
 ) -> ApiResult {
     let actor = c.actor();
+    let cursor = match q.cursor.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(s.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(
+                "page.cursor",
+                c.lang,
+                "cursor 无效。",
+                "cursor is not one this API gave out.",
+            )
+        })?),
+        None => None,
+    };
+    let page = yichuang_store::cases::Page {
+        cursor,
+        limit: q.limit.unwrap_or(50).clamp(1, 200),
+    };
     let cases = match actor.kind {
         ActorKind::Staff { .. } => {
             let status = q.status.as_deref().and_then(CaseStatus::parse);
-            st.store.window_queue(&actor, status).await
+            st.store.window_queue(&actor, status, page).await
         }
-        _ => st.store.my_cases(&actor).await,
+        _ => st.store.my_cases(&actor, page).await,
     }
     .map_err(store_err(c.lang))?;
-    Ok(Json(json!({"cases": cases})).into_response())
+    let next = (cases.len() as i64 == page.limit)
+        .then(|| cases.last().map(|k| k.id.to_string()))
+        .flatten();
+    Ok(Json(json!({"cases": cases, "next_cursor": next})).into_response())
 }
 
 /// One case: status, materials, checks, correction notices.

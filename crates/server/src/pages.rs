@@ -475,9 +475,19 @@ async fn switch_lang(Path(l): Path<String>, headers: HeaderMap) -> Response {
         .into_response()
 }
 
-async fn my_cases(State(st): State<AppState>, c: Caller) -> PageResult {
+async fn my_cases(State(st): State<AppState>, c: Caller, Query(q): Query<PageQuery>) -> PageResult {
     let lang = c.lang;
-    let cases = st.store.my_cases(&c.actor()).await.map_err(se(lang))?;
+    let cases = st
+        .store
+        .my_cases(
+            &c.actor(),
+            yichuang_store::cases::Page {
+                cursor: q.cursor,
+                limit: 50,
+            },
+        )
+        .await
+        .map_err(se(lang))?;
     let body = html! {
         div.card {
             h1 { (lang.t("我的办件", "My cases")) }
@@ -889,6 +899,12 @@ async fn download(
 #[derive(Deserialize, Default)]
 struct WindowQuery {
     status: Option<String>,
+    cursor: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    cursor: Option<i64>,
 }
 
 async fn window_page(
@@ -908,7 +924,14 @@ async fn window_page(
         .unwrap_or(CaseStatus::Submitted);
     let cases = st
         .store
-        .window_queue(&actor, Some(status))
+        .window_queue(
+            &actor,
+            Some(status),
+            yichuang_store::cases::Page {
+                cursor: q.cursor,
+                limit: 50,
+            },
+        )
         .await
         .map_err(se(lang))?;
     let items = st
@@ -934,6 +957,7 @@ async fn window_page(
                 }
             }
             @if cases.is_empty() { p.muted { (lang.t("暂无办件。", "Nothing waiting.")) } }
+            @if cases.len() == 50 { @if let Some(last) = cases.last() { p { a href={"/window?status=" (status.as_str()) "&cursor=" (last.id)} { (lang.t("下一页", "Next page")) } } } }
         }
         div.card {
             h2 { (lang.t("现场申请（按证件号码查找或新建申请人）", "Walk-in applicant (found or created by ID number)")) }

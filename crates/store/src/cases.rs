@@ -134,6 +134,22 @@ pub struct CaseSummary {
     pub updated_at: i64,
 }
 
+/// A page of a list, newest first: `cursor` is the last id of the previous page.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub cursor: Option<i64>,
+    pub limit: i64,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            cursor: None,
+            limit: 50,
+        }
+    }
+}
+
 /// What a clerk decides at the window.
 #[derive(Debug, Clone)]
 pub enum WindowDecision {
@@ -703,8 +719,8 @@ impl Store {
     }
 
     /// An applicant's own cases, newest first.
-    pub async fn my_cases(&self, actor: &Actor) -> Result<Vec<CaseSummary>> {
-        self.summaries("c.applicant_id = $1", vec![Arg::I(actor.account_id)], 200)
+    pub async fn my_cases(&self, actor: &Actor, page: Page) -> Result<Vec<CaseSummary>> {
+        self.summaries("c.applicant_id = $1", vec![Arg::I(actor.account_id)], page)
             .await
     }
 
@@ -713,6 +729,7 @@ impl Store {
         &self,
         actor: &Actor,
         status: Option<CaseStatus>,
+        page: Page,
     ) -> Result<Vec<CaseSummary>> {
         let ActorKind::Staff { region, .. } = &actor.kind else {
             return Ok(Vec::new());
@@ -727,7 +744,7 @@ impl Store {
                 Arg::S(format!("{}%", region.prefix())),
                 Arg::S(status.as_str().into()),
             ],
-            500,
+            page,
         )
         .await
     }
@@ -736,12 +753,17 @@ impl Store {
         &self,
         filter: &str,
         args: Vec<Arg>,
-        limit: i64,
+        page: Page,
     ) -> Result<Vec<CaseSummary>> {
+        let limit = page.limit.clamp(1, 200);
+        let before = page
+            .cursor
+            .map(|c| format!(" AND c.id < {c}"))
+            .unwrap_or_default();
         let sql = format!(
             "SELECT c.id, c.number, c.item_code, i.name AS item_name, a.name AS applicant_name, c.status, c.channel, c.submitted_at, c.updated_at \
              FROM cases c JOIN items i ON i.code = c.item_code JOIN accounts a ON a.id = c.applicant_id \
-             WHERE {filter} ORDER BY c.id DESC LIMIT {limit}"
+             WHERE {filter}{before} ORDER BY c.id DESC LIMIT {limit}"
         );
         let mut q = sqlx::query(&sql);
         for a in args {

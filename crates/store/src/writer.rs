@@ -126,9 +126,19 @@ fn writer_loop(conn: &mut rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
                 broken = Some(e);
             }
             // The SQLite Tx never waits, so each command's future completes in one poll.
-            let (ok, done) = {
+            // A command that panics is rolled back alone and its caller told "unavailable";
+            // the writer, and every other command, carries on.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut tx = LiteTx { conn: &mut *conn };
                 futures::executor::block_on(job(&mut tx))
+            }));
+            let (ok, done) = match ran {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::error!("a write command panicked; rolled back");
+                    let noop: Done = Box::new(|_| {});
+                    (false, noop)
+                }
             };
             let end = if ok {
                 exec(conn, "RELEASE cmd")

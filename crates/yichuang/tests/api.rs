@@ -745,6 +745,28 @@ async fn races(db: Db) {
         "duplicate case numbers: {numbers:?}"
     );
 
+    // Paging by cursor walks every case exactly once, newest first.
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/cases?limit=5".to_string();
+    loop {
+        let (s, v) = a.get(&path).await;
+        assert_eq!(s, 200, "{v}");
+        let page = v["cases"].as_array().unwrap();
+        assert!(page.len() <= 5);
+        seen.extend(page.iter().map(|c| c["id"].as_i64().unwrap()));
+        match v["next_cursor"].as_str() {
+            Some(cur) => path = format!("/api/v1/cases?limit=5&cursor={cur}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 17, "{seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "not newest first: {seen:?}"
+    );
+    let (s, v) = a.get("/api/v1/cases?cursor=abc").await;
+    assert_eq!((s, v["code"].as_str()), (400, Some("page.cursor")));
+
     let c1 = std::sync::Arc::new(Api::login(&app, "clerk.js", PASSWORD).await);
     let c2 = std::sync::Arc::new(Api::login(&app, "manager.js", PASSWORD).await);
     let body = json!({"checks": [{"material_code": "M01", "verdict": "ok"}, {"material_code": "M03", "verdict": "ok"}]});
