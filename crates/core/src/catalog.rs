@@ -76,6 +76,9 @@ pub struct ServiceItem {
     pub commitment: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment_text: Option<String>,
+    /// Materials the signed commitment replaces (the letter itself, waived proofs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitment_materials: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub special_procedures: Vec<String>,
     #[serde(default)]
@@ -231,6 +234,15 @@ impl ServiceItem {
     }
     pub fn material(&self, code: &str) -> Option<&Material> {
         self.materials.iter().find(|m| m.code == code)
+    }
+    /// Must the applicant hand this material in? Not when shared data supplies it, nor when a
+    /// signed commitment replaces it.
+    pub fn must_submit(&self, m: &Material, commitment_signed: bool) -> bool {
+        m.required
+            && !m.shared_data
+            && !(self.commitment
+                && commitment_signed
+                && self.commitment_materials.contains(&m.code))
     }
 }
 
@@ -463,6 +475,24 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
                 "a 告知承诺 item needs its commitment text / 缺少承诺书内容".into(),
             );
         }
+        for code in &it.commitment_materials {
+            if !it.materials.iter().any(|m| &m.code == code) {
+                err(
+                    c,
+                    "commitment_materials",
+                    format!(
+                        "material {code} is referenced but not defined / 引用了未定义的材料 {code}"
+                    ),
+                );
+            }
+        }
+        if !it.commitment && !it.commitment_materials.is_empty() {
+            err(
+                c,
+                "commitment_materials",
+                "only a 告知承诺 item can waive materials / 非告知承诺事项不能免提交材料".into(),
+            );
+        }
         let mut mcodes = HashSet::new();
         for m in &it.materials {
             if !mcodes.insert(m.code.as_str()) {
@@ -580,6 +610,21 @@ required = true
         assert!(fields.contains(&("X1", "promised_limit")));
         assert!(fields.contains(&("X1", "department")));
         assert!(fields.contains(&("X1", "code")), "{errs:?}");
+    }
+
+    #[test]
+    fn a_material_referenced_but_not_defined_is_named() {
+        let mut f = sample();
+        f.items[0].commitment = true;
+        f.items[0].commitment_text = Some("承诺".into());
+        f.items[0].commitment_materials = vec!["M01".into(), "M09".into()];
+        let errs = validate(&f, &Known::default());
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(
+            (errs[0].entry.as_str(), errs[0].field.as_str()),
+            ("X1", "commitment_materials")
+        );
+        assert!(errs[0].message.contains("M09"));
     }
 
     #[test]

@@ -285,6 +285,7 @@ async fn guide(
                         td {
                             @if m.shared_data { span.tag { (lang.t("可通过共享获取，免提交", "fetched from shared data")) } " " }
                             @if m.deferrable { span.tag { (lang.t("可容缺后补", "may be deferred")) } " " }
+                            @if it.commitment_materials.contains(&m.code) { span.tag { (lang.t("签署告知承诺书后免提交", "waived by the signed commitment")) } " " }
                             @if let Some(s) = &m.sample_note { span.muted { (s) } }
                         }
                     }
@@ -602,7 +603,7 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
                 @for m in &item.materials {
                     form.upload method="post" enctype="multipart/form-data" action={"/cases/" (v.id) "/upload/" (m.code)} style="margin:.4rem 0" {
                         input type="hidden" name="csrf" value=(c.csrf);
-                        span { (m.code) " " (m.name) @if m.required && !m.shared_data { " *" } " " }
+                        span { (m.code) " " (m.name) @if item.must_submit(m, v.commitment_signed) { " *" } " " }
                         input type="file" name="file" id={"file_" (m.code)} accept=".pdf,.jpg,.jpeg,.png,.ofd";
                         " " button.secondary type="submit" id={"upload_" (m.code)} { (lang.t("上传", "Upload")) }
                     }

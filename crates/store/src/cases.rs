@@ -846,7 +846,8 @@ async fn submit_in(c: &mut dyn Tx, actor: &Actor, id: i64, offset_hours: i8) -> 
             format!("“{zh}”为必填项。"),
         ));
     }
-    if row.item.commitment && !row.commitment_signed {
+    // Where the commitment replaces materials, the applicant may instead hand those in.
+    if row.item.commitment && !row.commitment_signed && row.item.commitment_materials.is_empty() {
         return Err(StoreError::invalid(
             "commitment.unsigned",
             "Sign the commitment letter before submitting.",
@@ -870,7 +871,8 @@ async fn submit_in(c: &mut dyn Tx, actor: &Actor, id: i64, offset_hours: i8) -> 
         // A walk-in case is checked by the clerk at the window, with paper in hand.
         if row.channel == "online" {
             if let Some(m) = row.item.materials.iter().find(|m| {
-                m.required && !m.shared_data && !uploaded.iter().any(|(code, _)| code == &m.code)
+                row.item.must_submit(m, row.commitment_signed)
+                    && !uploaded.iter().any(|(code, _)| code == &m.code)
             }) {
                 return Err(StoreError::invalid(
                     "material.required",
@@ -1099,12 +1101,9 @@ async fn decide_in(
                     "仍有材料缺少或有误，请出具一次性补正告知书。",
                 ));
             }
-            if let Some(m) = row
-                .item
-                .materials
-                .iter()
-                .find(|m| m.required && !m.shared_data && verdict_of(&m.code).is_none())
-            {
+            if let Some(m) = row.item.materials.iter().find(|m| {
+                row.item.must_submit(m, row.commitment_signed) && verdict_of(&m.code).is_none()
+            }) {
                 return Err(StoreError::invalid(
                     "case.materials_unchecked",
                     format!("Check every required material first: {}.", m.name),

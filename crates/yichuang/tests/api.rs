@@ -386,6 +386,56 @@ async fn story(db: Db) {
         .await;
     assert_eq!(s, 403);
 
+    // 告知承诺: the signed commitment replaces the listed materials; unsigned, they are required.
+    let permit = "360822-ZJJ-XK-001";
+    let permit_form = json!({"project_name": "文峰商业综合体", "contract_price": "12000000", "floor_area": "8600",
+                             "structure_type": "框架结构", "planned_start": "2027-01-10"});
+    let (s, v) = a
+        .post(
+            "/api/v1/cases",
+            json!({"item_code": permit, "form": permit_form}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let pid = v["id"].as_i64().unwrap();
+    for m in ["M01", "M03"] {
+        let (s, _) = a
+            .upload(
+                &format!("/api/v1/cases/{pid}/materials/{m}"),
+                "m.pdf",
+                pdf(&format!("p{m}")),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    let (s, v) = a
+        .post(&format!("/api/v1/cases/{pid}/submit"), json!({}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("material.required")),
+        "{v}"
+    );
+    let (s, _) = a
+        .put(
+            &format!("/api/v1/cases/{pid}/form"),
+            json!({"form": permit_form, "commitment": true}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, v) = a
+        .post(&format!("/api/v1/cases/{pid}/submit"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = clerk
+        .post(
+            &format!("/api/v1/cases/{pid}/accept"),
+            json!({"checks": [
+            {"material_code": "M01", "verdict": "ok"}, {"material_code": "M03", "verdict": "ok"}]}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("accepted")), "{v}");
+
     // 即办件 completed on the spot.
     let firm = Api::login(
         &app,
