@@ -65,7 +65,7 @@ label{display:block;margin:.5rem 0 .2rem;font-weight:600}
 .tag{display:inline-block;padding:0 .4rem;border-radius:3px;background:#eef;font-size:.85rem}
 .status{font-weight:700;color:#b71c1c}
 @media print{header,.noprint{display:none}body{background:#fff}.card{border:0}}
-@media (max-width:600px){td,th{display:block;border:0}tr{border-bottom:1px solid #ddd;display:block;padding:.3rem 0}th{display:none}}
+@media (max-width:600px){td,th{display:block;border:0;padding:.15rem .4rem}tr{border-bottom:1px solid #ddd;display:block;padding:.3rem 0}th{background:none;color:#57606a;font-size:.85rem;font-weight:600}}
 "#;
 
 fn layout(lang: Lang, who: Option<&Caller>, title: &str, body: Markup) -> Markup {
