@@ -1,6 +1,7 @@
 //! The Yichuang domain: pure and synchronous. No I/O, no async, no SQL.
 
 pub mod actor;
+pub mod calendar;
 pub mod case;
 pub mod catalog;
 pub mod ids;
