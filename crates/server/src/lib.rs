@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod calendar;
 pub mod demo;
 pub mod error;
 pub mod i18n;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.config.max_upload + 64 * 1024;
     Router::new()
         .merge(api::routes())
+        .merge(calendar::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

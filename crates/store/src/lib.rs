@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod error;
@@ -41,6 +42,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/sqlite/0002_sessions_idle.sql"),
     ),
+    (3, include_str!("../migrations/sqlite/0003_calendar.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -48,6 +50,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         2,
         include_str!("../migrations/postgres/0002_sessions_idle.sql"),
     ),
+    (3, include_str!("../migrations/postgres/0003_calendar.sql")),
 ];
 
 #[derive(Clone)]
@@ -141,7 +144,7 @@ impl Store {
             Backend::Postgres => MIGRATIONS_POSTGRES,
         };
         let backend = self.backend;
-        self.write(move |c| {
+        let applied = self.write(move |c| {
             Box::pin(async move {
                 if backend == Backend::Postgres {
                     c.exec("SELECT pg_advisory_xact_lock(7234001)", args![]).await?;
@@ -173,7 +176,9 @@ impl Store {
                 Ok(applied)
             })
         })
-        .await
+        .await?;
+        self.ensure_national_calendar().await?;
+        Ok(applied)
     }
 
     /// Runs `f` in one transaction and commits it before returning. On SQLite, concurrent

@@ -51,6 +51,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: CatalogCmd,
     },
+    /// Working-day calendar: answer date questions, import schedules, mark days.
+    Calendar {
+        #[command(subcommand)]
+        cmd: CalendarCmd,
+    },
     /// Load the demo data now (idempotent).
     Demo,
     /// Create staff, halls and windows.
@@ -66,6 +71,35 @@ enum Cmd {
 enum CatalogCmd {
     Import { file: String },
     Export { file: Option<String> },
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// Print the date N working days after DATE (DATE itself not counted).
+    AddWorkingDays {
+        date: String,
+        #[arg(allow_negative_numbers = true)]
+        n: String,
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// Print yes or no.
+    IsWorkingDay {
+        date: String,
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// Import a calendar file (all or nothing).
+    Import { file: String },
+    /// Mark a day: holiday, workday (调休上班) or normal.
+    Set {
+        date: String,
+        kind: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        #[arg(long)]
+        region: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -202,6 +236,97 @@ async fn open(s: &Settings) -> Result<AppState, String> {
         blobs: Arc::new(blobs),
         config: Arc::new(s.config.clone()),
     })
+}
+
+async fn calendar(st: &AppState, cmd: &CalendarCmd) -> Result<(), String> {
+    use yichuang_core::calendar::{parse_date, CalendarError, CalendarFile, DayKind};
+    let region_ok = |r: &Option<String>| {
+        let st = st.clone();
+        let r = r.clone();
+        async move {
+            if let Some(code) = &r {
+                let known = st.store.known().await.map_err(|e| e.to_string())?;
+                if !known.regions.contains(code) {
+                    return Err(format!("region: unknown region {code}"));
+                }
+            }
+            Ok::<_, String>(r)
+        }
+    };
+    match cmd {
+        CalendarCmd::AddWorkingDays { date, n, region } => {
+            let d = parse_date(date).map_err(|e| e.to_string())?;
+            let n: i64 = n
+                .trim()
+                .parse()
+                .map_err(|_| CalendarError::BadCount(-1).to_string())?;
+            let region = region_ok(region).await?;
+            let cal = st
+                .store
+                .calendar(region.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            let r = cal.add_working_days(d, n).map_err(|e| e.to_string())?;
+            println!("{r}");
+            if !(d.year()..=r.year()).all(|y| cal.knows_year(y)) {
+                eprintln!("note: no official holiday schedule is loaded for part of this range; only weekends were skipped there");
+            }
+        }
+        CalendarCmd::IsWorkingDay { date, region } => {
+            let d = parse_date(date).map_err(|e| e.to_string())?;
+            let region = region_ok(region).await?;
+            let cal = st
+                .store
+                .calendar(region.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", if cal.is_working_day(d) { "yes" } else { "no" });
+        }
+        CalendarCmd::Import { file } => {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+            let cal: CalendarFile = toml::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+            region_ok(&Some(cal.region.clone()).filter(|r| !r.is_empty()))
+                .await
+                .map_err(|e| format!("{file}: {e}"))?;
+            let n = st
+                .store
+                .import_calendar(cal, &Actor::system())
+                .await
+                .map_err(|e| format!("{file}: {e}"))?;
+            println!("Imported {n} days from {file}.");
+        }
+        CalendarCmd::Set {
+            date,
+            kind,
+            name,
+            region,
+        } => {
+            let d = parse_date(date).map_err(|e| e.to_string())?;
+            let kind = match kind.as_str() {
+                "holiday" => Some(DayKind::Holiday),
+                "workday" => Some(DayKind::Workday),
+                "normal" => None,
+                other => {
+                    return Err(format!(
+                        "kind must be holiday, workday or normal, not {other}"
+                    ))
+                }
+            };
+            let region = region_ok(region).await?;
+            st.store
+                .set_calendar_day(
+                    region.as_deref().unwrap_or(""),
+                    d,
+                    kind,
+                    name,
+                    &Actor::system(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("Saved {d}.");
+        }
+    }
+    Ok(())
 }
 
 /// Regions and departments go through catalog validation, like a file with one entry.
@@ -457,6 +582,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
             Ok(())
+        }
+        Cmd::Calendar { cmd } => {
+            let s = settings(&cli, None)?;
+            let st = open(&s).await?;
+            calendar(&st, cmd).await
         }
         Cmd::Bench(args) => bench::run(args).await,
     }

@@ -206,3 +206,45 @@ fn admin_commands_validate() {
     assert!(ok, "{err}");
     assert!(out.contains("clerk.ja"));
 }
+
+#[test]
+fn calendar_answers_like_a_clerk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = yichuang(
+        dir.path(),
+        &["calendar", "add-working-days", "2025-09-30", "1"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "2025-10-09");
+    let (_, out, _) = yichuang(dir.path(), &["calendar", "is-working-day", "2024-02-04"]);
+    assert_eq!(out.trim(), "yes");
+    let (_, out, _) = yichuang(dir.path(), &["calendar", "is-working-day", "2026-10-07"]);
+    assert_eq!(out.trim(), "no");
+    let (ok, _, err) = yichuang(
+        dir.path(),
+        &["calendar", "add-working-days", "2026-01-01", "-5"],
+    );
+    assert!(!ok && err.contains("N must be between 0 and"), "{err}");
+    let (ok, _, err) = yichuang(
+        dir.path(),
+        &["calendar", "add-working-days", "2026-01-01", "1000000"],
+    );
+    assert!(!ok && err.contains("N must be between 0 and"), "{err}");
+    let (ok, _, err) = yichuang(dir.path(), &["calendar", "is-working-day", "2026/01/01"]);
+    assert!(!ok && err.contains("not a date"), "{err}");
+    let twice = dir.path().join("twice.toml");
+    std::fs::write(
+        &twice,
+        "[[holiday]]\nname='a'\nfrom='2027-01-01'\n[[holiday]]\nname='b'\nfrom='2027-01-01'\n",
+    )
+    .unwrap();
+    let (ok, _, err) = yichuang(dir.path(), &["calendar", "import", twice.to_str().unwrap()]);
+    assert!(!ok && err.contains("listed twice"), "{err}");
+    let (ok, _, err) = yichuang(
+        dir.path(),
+        &["calendar", "set", "2027-01-01", "holiday", "--name", "元旦"],
+    );
+    assert!(ok, "{err}");
+    let (_, out, _) = yichuang(dir.path(), &["calendar", "is-working-day", "2027-01-01"]);
+    assert_eq!(out.trim(), "no");
+}

@@ -1,0 +1,167 @@
+//! The working-day calendar through the API, on SQLite and PostgreSQL.
+
+mod support;
+
+use serde_json::json;
+use support::{Api, Db, PASSWORD};
+
+async fn calendar(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let anon = Api::anon(&app);
+
+    let (s, v) = anon
+        .get("/api/v1/calendar/add-working-days?date=2025-09-30&n=1")
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["result"].as_str(), v["schedule_known"].as_bool()),
+        (Some("2025-10-09"), Some(true))
+    );
+    let (_, v) = anon
+        .get("/api/v1/calendar/add-working-days?date=2026-09-18&n=20&region=360822")
+        .await;
+    assert_eq!(v["result"], "2026-10-22");
+    let (_, v) = anon
+        .get("/api/v1/calendar/add-working-days?date=2026-12-20&n=10")
+        .await;
+    assert_eq!(
+        v["schedule_known"], false,
+        "2027's schedule is not loaded: {v}"
+    );
+
+    for (q, code) in [
+        ("date=2026-01-01&n=-1", "calendar.bad_count"),
+        ("date=2026-01-01&n=abc", "calendar.bad_count"),
+        ("date=2026-01-01&n=100000", "calendar.bad_count"),
+        ("date=2026-02-30&n=1", "calendar.bad_date"),
+        (
+            "date=2026-01-01&n=1&region=999999",
+            "calendar.unknown_region",
+        ),
+    ] {
+        let (s, v) = anon
+            .get(&format!("/api/v1/calendar/add-working-days?{q}"))
+            .await;
+        assert_eq!((s, v["code"].as_str()), (422, Some(code)), "{q}: {v}");
+    }
+
+    let (_, v) = anon
+        .get("/api/v1/calendar/is-working-day?date=2026-02-14")
+        .await;
+    assert_eq!(
+        (v["working_day"].as_bool(), v["reason"].as_str()),
+        (Some(true), Some("春节调休上班"))
+    );
+    let (_, v) = anon
+        .get("/api/v1/calendar/is-working-day?date=2026-02-16")
+        .await;
+    assert_eq!(
+        (v["working_day"].as_bool(), v["reason"].as_str()),
+        (Some(false), Some("春节"))
+    );
+    let (_, v) = anon.get("/api/v1/calendar/days?year=2026").await;
+    let days = v["days"].as_array().unwrap();
+    assert!(days
+        .iter()
+        .any(|d| d["date"] == "2026-10-10" && d["kind"] == "workday"));
+    assert_eq!(days.iter().filter(|d| d["kind"] == "workday").count(), 6);
+
+    // A county adds its own day off; it applies there and below, not elsewhere.
+    let admin = Api::login(&app, "admin", PASSWORD).await;
+    let (s, v) = admin
+        .put(
+            "/api/v1/admin/calendar/days",
+            json!({"region": "360822", "date": "2026-03-02", "kind": "holiday", "name": "县庆"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, v) = anon
+        .get("/api/v1/calendar/is-working-day?date=2026-03-02&region=360822100")
+        .await;
+    assert_eq!(
+        (v["working_day"].as_bool(), v["reason"].as_str()),
+        (Some(false), Some("县庆"))
+    );
+    let (_, v) = anon
+        .get("/api/v1/calendar/is-working-day?date=2026-03-02&region=420105")
+        .await;
+    assert_eq!(v["working_day"], true);
+    let (_, v) = anon
+        .get("/api/v1/calendar/add-working-days?date=2026-02-27&n=1&region=360822")
+        .await;
+    assert_eq!(
+        v["result"], "2026-02-28",
+        "the make-up Saturday still counts"
+    );
+    let (_, v) = anon
+        .get("/api/v1/calendar/add-working-days?date=2026-02-28&n=1&region=360822")
+        .await;
+    assert_eq!(v["result"], "2026-03-03");
+
+    // A county admin cannot change the national schedule or another county's days.
+    let (s, v) = admin
+        .put(
+            "/api/v1/admin/calendar/days",
+            json!({"date": "2026-03-03", "kind": "holiday"}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("admin.out_of_region")));
+    let (s, _) = admin
+        .put(
+            "/api/v1/admin/calendar/days",
+            json!({"region": "420105", "date": "2026-03-03", "kind": "holiday"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, v) = admin
+        .put(
+            "/api/v1/admin/calendar/days",
+            json!({"region": "360822", "date": "2026-03-03", "kind": "sometimes"}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("calendar.kind")));
+
+    // A bad file changes nothing.
+    let bad = "region = \"360822\"\n[[holiday]]\nname = \"a\"\nfrom = \"2026-04-13\"\n[[workday]]\nname = \"b\"\ndate = \"2026-04-13\"\n";
+    let r = admin
+        .http
+        .post(format!("{}/api/v1/admin/calendar", app.base))
+        .bearer_auth(admin.token.as_ref().unwrap())
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "calendar.holiday_and_workday");
+    let (_, v) = anon
+        .get("/api/v1/calendar/is-working-day?date=2026-04-13&region=360822")
+        .await;
+    assert_eq!(v["working_day"], true);
+    let good = "region = \"360822\"\n[[holiday]]\nname = \"防汛\"\nfrom = \"2026-04-13\"\nto = \"2026-04-14\"\n";
+    let r = admin
+        .http
+        .post(format!("{}/api/v1/admin/calendar", app.base))
+        .bearer_auth(admin.token.as_ref().unwrap())
+        .body(good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (_, v) = anon
+        .get("/api/v1/calendar/is-working-day?date=2026-04-14&region=360822")
+        .await;
+    assert_eq!(v["working_day"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_calendar() {
+    calendar(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_calendar() {
+    calendar(Db::Postgres).await;
+}
