@@ -70,6 +70,9 @@ pub struct ServiceItem {
     pub conditions: String,
     pub legal_limit: u32,
     pub promised_limit: u32,
+    /// 内控线 in working days; two thirds of the promised limit when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_limit: Option<u32>,
     #[serde(default)]
     pub visits: u8,
     #[serde(default)]
@@ -228,6 +231,10 @@ impl ServiceItem {
     /// 即办件: completed at the window on the spot.
     pub fn is_immediate(&self) -> bool {
         self.case_type == "1"
+    }
+    pub fn internal_limit(&self) -> u32 {
+        self.internal_limit
+            .unwrap_or_else(|| crate::deadline::default_internal_limit(self.promised_limit))
     }
     pub fn total_fee_fen(&self) -> i64 {
         self.fees.iter().map(|f| f.amount_fen).sum()
@@ -439,6 +446,9 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
                     it.promised_limit, it.legal_limit
                 ),
             );
+        }
+        if it.internal_limit.is_some_and(|i| i > it.promised_limit) {
+            err(c, "internal_limit", "the internal-control limit is longer than the promised limit / 内控时限超过承诺时限".into());
         }
         if it.legal_limit == 0 && !it.is_immediate() {
             err(

@@ -4,6 +4,7 @@ pub mod actor;
 pub mod calendar;
 pub mod case;
 pub mod catalog;
+pub mod deadline;
 pub mod ids;
 pub mod number;
 pub mod roles;

@@ -64,6 +64,8 @@ label{display:block;margin:.5rem 0 .2rem;font-weight:600}
 .ok{background:#dafbe1;border:1px solid #4ac26b;padding:.6rem;border-radius:4px;margin-bottom:1rem}
 .tag{display:inline-block;padding:0 .4rem;border-radius:3px;background:#eef;font-size:.85rem}
 .status{font-weight:700;color:#b71c1c}
+.light{display:inline-block;padding:0 .5rem;border-radius:10px;font-size:.85rem;color:#fff}
+.light-green{background:#1a7f37}.light-yellow{background:#bf8700}.light-red{background:#cf222e}.light-overdue{background:#6e1b1b}
 @media print{header,.noprint{display:none}body{background:#fff}.card{border:0}}
 @media (max-width:600px){td,th{display:block;border:0;padding:.15rem .4rem}tr{border-bottom:1px solid #ddd;display:block;padding:.3rem 0}th{background:none;color:#57606a;font-size:.85rem;font-weight:600}}
 "#;
@@ -532,6 +534,12 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
                 tr { th { (lang.t("状态", "Status")) } td.status #case-status { (lang.t(v.status_zh, v.status_en)) } }
                 tr { th { (lang.t("申请人", "Applicant")) } td { (v.applicant_name) " " span.muted { (v.applicant_id_masked) } } }
                 tr { th { (lang.t("提交 / 受理时间", "Submitted / accepted")) } td { (fmt_ms(v.submitted_at)) " / " (fmt_ms(v.accepted_at)) } }
+                @if let Some(d) = &v.deadlines {
+                    tr { th { (lang.t("承诺办结日期", "Promised by")) } td #promised-due { strong { (d.promised.to_string()) } " " @if let Some(l) = v.light { span class={"light light-" (l.as_str())} #case-light { (lang.t(l.zh(), l.en())) } } } }
+                    @if c.account.is_staff() {
+                        tr { th { (lang.t("内控线 / 法定期限", "Internal line / legal limit")) } td { (d.internal.to_string()) " / " (d.legal.to_string()) } }
+                    }
+                }
                 @if let Some(r) = &v.reject_reason { @if !r.is_empty() { tr { th { (lang.t("不予受理理由", "Reason not accepted")) } td { (r) } } } }
             }
             @if is_owner && matches!(v.status, CaseStatus::Submitted | CaseStatus::CorrectionRequired | CaseStatus::Accepted | CaseStatus::InStage | CaseStatus::Suspended) {
@@ -850,7 +858,8 @@ async fn receipt(State(st): State<AppState>, c: Caller, Path(key): Path<String>)
             p { "编号：" strong #receipt-number { (number) } }
             p { (v.applicant_name) "：" }
             p { "您于 " (fmt_ms(v.submitted_at)) " 提出的“" (item.name) "”申请，经审查，申请材料齐全、符合法定形式，根据《中华人民共和国行政许可法》第三十二条的规定，决定予以受理。" }
-            p { "承诺办结时限：" (item.promised_limit) " 个工作日（法定 " (item.legal_limit) " 个工作日），自受理之日起计算。" }
+            p { "承诺办结时限：" (item.promised_limit) " 个工作日（法定 " (item.legal_limit) " 个工作日），自受理之日起计算"
+                @if let Some(d) = &v.deadlines { "，承诺于 " strong #receipt-promised { (d.promised.to_string()) } " 前办结（特别程序所需时间不计算在内）" } "。" }
             @if !deferred.is_empty() {
                 p { "容缺受理材料（请在期限内补交）：" }
                 ul { @for d in &deferred { li { (item.material(&d.material_code).map(|m| m.name.clone()).unwrap_or_default()) " — " (d.due_date.clone().unwrap_or_default()) } } }

@@ -5,6 +5,9 @@ use crate::args;
 use crate::audit::{self, Entry};
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use yichuang_core::calendar::{Calendar, CalendarFile, DayKind};
 use yichuang_core::{Actor, RegionCode};
 
@@ -13,6 +16,35 @@ pub const NATIONAL: &str = "CN";
 
 /// The official schedules shipped with the platform, loaded on first start.
 pub const SHIPPED: &str = include_str!("../../../calendar/cn-2024-2026.toml");
+
+/// Calendars by region, kept briefly: every acceptance needs one, edits are rare. Edits in
+/// this process clear it at once; other processes see them within the time to live.
+#[derive(Clone, Default)]
+pub struct Cache(Arc<Mutex<HashMap<String, Cached>>>);
+
+/// When a calendar was loaded, and the calendar.
+type Cached = (Instant, Arc<Calendar>);
+
+const CACHE_TTL: Duration = Duration::from_secs(30);
+
+impl Cache {
+    fn get(&self, key: &str) -> Option<Arc<Calendar>> {
+        let map = self.0.lock().ok()?;
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
+            .map(|(_, c)| c.clone())
+    }
+    fn put(&self, key: String, cal: Arc<Calendar>) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(key, (Instant::now(), cal));
+        }
+    }
+    fn clear(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.clear();
+        }
+    }
+}
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ListedDay {
@@ -123,6 +155,7 @@ impl Store {
             })
         })
         .await?;
+        self.calendars.clear();
         Ok(count)
     }
 
@@ -172,7 +205,19 @@ impl Store {
                 .await
             })
         })
-        .await
+        .await?;
+        self.calendars.clear();
+        Ok(())
+    }
+
+    /// The calendar of a region, from the short-lived cache when it can.
+    pub async fn calendar_cached(&self, region: &str) -> Result<Arc<Calendar>> {
+        if let Some(c) = self.calendars.get(region) {
+            return Ok(c);
+        }
+        let c = Arc::new(self.calendar(Some(region)).await?);
+        self.calendars.put(region.to_string(), c.clone());
+        Ok(c)
     }
 
     /// The calendar that applies in a region (the nation's when `region` is None).

@@ -10,7 +10,9 @@ use crate::{now_ms, Result, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::BTreeMap;
+use yichuang_core::calendar::Calendar;
 use yichuang_core::catalog::{FieldKind, ServiceItem};
+use yichuang_core::deadline::{self, Deadlines, Light};
 use yichuang_core::{
     apply, Actor, ActorKind, CaseCommand, CaseNumber, CaseState, CaseStatus, Permission, Verdict,
 };
@@ -88,6 +90,11 @@ pub struct CaseView {
     pub submissions: Vec<SubmissionView>,
     pub checks: Vec<MaterialCheck>,
     pub corrections: Vec<CorrectionNoticeView>,
+    /// Fixed at acceptance: day 0 and the three lines, local dates.
+    pub deadlines: Option<Deadlines>,
+    /// Today's light (or the light at completion, once completed).
+    pub light: Option<Light>,
+    pub light_zh: Option<&'static str>,
     pub version: i64,
 }
 
@@ -317,6 +324,13 @@ fn random_secret() -> String {
         .collect()
 }
 
+fn local_date_of(ms: i64, offset_hours: i8) -> time::Date {
+    let off = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .map(|t| t.to_offset(off).date())
+        .unwrap_or_else(|_| local_today(offset_hours))
+}
+
 fn local_today(offset_hours: i8) -> time::Date {
     let off = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::now_utc().to_offset(off).date()
@@ -533,8 +547,25 @@ impl Store {
         decision: Option<WindowDecision>,
     ) -> Result<CaseStatus> {
         let actor = actor.clone();
+        // Acceptance fixes the deadlines, counted on the case region's calendar.
+        let cal = match decision {
+            Some(WindowDecision::Accept | WindowDecision::CompleteOnSpot) => {
+                let region: Option<String> =
+                    sqlx::query_scalar("SELECT region FROM cases WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(self.pool())
+                        .await?;
+                match region {
+                    Some(r) => Some(self.calendar_cached(&r).await?),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
         self.write(move |c| {
-            Box::pin(async move { decide_in(c, &actor, id, checks, decision).await })
+            Box::pin(
+                async move { decide_in(c, &actor, id, checks, decision, cal.as_deref()).await },
+            )
         })
         .await
     }
@@ -687,6 +718,59 @@ impl Store {
                 resolved_at: s.try_get("resolved_at")?,
             });
         }
+        let date = |col: &str| -> Result<Option<time::Date>> {
+            Ok(r.try_get::<Option<String>, _>(col)?
+                .and_then(|d| yichuang_core::calendar::parse_date(&d).ok()))
+        };
+        let deadlines = match (
+            date("accepted_on")?,
+            date("internal_due")?,
+            date("promised_due")?,
+            date("legal_due")?,
+        ) {
+            (Some(accepted_on), Some(internal), Some(promised), Some(legal)) => Some(Deadlines {
+                accepted_on,
+                internal,
+                promised,
+                legal,
+            }),
+            _ => None,
+        };
+        let region: String = r.try_get("region")?;
+        let light = match (&deadlines, status) {
+            (
+                Some(d),
+                CaseStatus::Accepted
+                | CaseStatus::InStage
+                | CaseStatus::Suspended
+                | CaseStatus::Approved
+                | CaseStatus::Denied
+                | CaseStatus::Completed
+                | CaseStatus::Delivered,
+            ) => {
+                let cal = self.calendar_cached(&region).await?;
+                let completed: Option<i64> = r.try_get("completed_at")?;
+                let on = match completed {
+                    Some(ms) => local_date_of(ms, DEFAULT_OFFSET_HOURS),
+                    None => local_today(DEFAULT_OFFSET_HOURS),
+                };
+                let promised: i64 =
+                    sqlx::query_scalar::<_, String>("SELECT body FROM items WHERE code = $1")
+                        .bind(r.try_get::<String, _>("item_code")?)
+                        .fetch_optional(self.pool())
+                        .await?
+                        .and_then(|b| crate::catalog::parse_item(&b).ok())
+                        .map(|i| i64::from(i.promised_limit))
+                        .unwrap_or(0);
+                Some(deadline::light(
+                    &cal,
+                    on,
+                    d,
+                    deadline::default_yellow_days(promised as u32),
+                ))
+            }
+            _ => None,
+        };
         Ok(Some(CaseView {
             id,
             number: r.try_get("number")?,
@@ -714,6 +798,9 @@ impl Store {
             submissions,
             checks,
             corrections,
+            deadlines,
+            light,
+            light_zh: light.map(Light::zh),
             version: r.try_get("version")?,
         }))
     }
@@ -972,6 +1059,7 @@ async fn decide_in(
     id: i64,
     checks: Vec<MaterialCheck>,
     decision: Option<WindowDecision>,
+    cal: Option<&Calendar>,
 ) -> Result<CaseStatus> {
     let row = load(c, id).await?;
     if !actor.may_in(Permission::ReadCases, &row.region) {
@@ -1158,8 +1246,24 @@ async fn decide_in(
         WindowDecision::Reject { reason } => reason.trim().to_string(),
         _ => String::new(),
     };
-    let sql = format!("UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra}{} WHERE id = $3 AND version = $4",
-        if cmds.len() == 2 { ", accepted_at = $2" } else { "" });
+    let deadlines = match (cal, &decision) {
+        (Some(cal), WindowDecision::Accept | WindowDecision::CompleteOnSpot) => Some(
+            Deadlines::compute(
+                cal,
+                today,
+                row.item.internal_limit(),
+                row.item.promised_limit,
+                row.item.legal_limit,
+                0,
+            )
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let sql = format!("UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra}{}{} WHERE id = $3 AND version = $4",
+        if cmds.len() == 2 { ", accepted_at = $2" } else { "" },
+        if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10" } else { "" });
+    let due = |f: fn(&Deadlines) -> time::Date| deadlines.as_ref().map(|d| f(d).to_string());
     let done = c
         .exec(
             &sql,
@@ -1169,7 +1273,11 @@ async fn decide_in(
                 id,
                 row.version,
                 actor.account_id,
-                reason.clone()
+                reason.clone(),
+                due(|d| d.accepted_on),
+                due(|d| d.internal),
+                due(|d| d.promised),
+                due(|d| d.legal)
             ],
         )
         .await?;

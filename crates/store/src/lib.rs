@@ -43,6 +43,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0002_sessions_idle.sql"),
     ),
     (3, include_str!("../migrations/sqlite/0003_calendar.sql")),
+    (4, include_str!("../migrations/sqlite/0004_deadlines.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -51,6 +52,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0002_sessions_idle.sql"),
     ),
     (3, include_str!("../migrations/postgres/0003_calendar.sql")),
+    (4, include_str!("../migrations/postgres/0004_deadlines.sql")),
 ];
 
 #[derive(Clone)]
@@ -58,6 +60,7 @@ pub struct Store {
     backend: Backend,
     read: AnyPool,
     writer: writer::Writer,
+    calendars: calendar::Cache,
 }
 
 /// The file path in a `sqlite://path?opts` URL.
@@ -125,6 +128,7 @@ impl Store {
             backend,
             read,
             writer,
+            calendars: calendar::Cache::default(),
         })
     }
 

@@ -328,6 +328,24 @@ async fn story(db: Db) {
         "{v}"
     );
 
+    // Acceptance fixes the deadlines on the region's working-day calendar.
+    let (_, v) = a.get(&format!("/api/v1/cases/{number}")).await;
+    let d = &v["case"]["deadlines"];
+    let (_, g) = anon.get(&format!("/api/v1/items/{ITEM}")).await;
+    let promised = g["item"]["promised_limit"].as_i64().unwrap();
+    let (_, want) = anon
+        .get(&format!(
+            "/api/v1/calendar/add-working-days?date={}&n={promised}&region=360822",
+            d["accepted_on"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(d["promised"], want["result"], "{v}");
+    assert!(
+        d["internal"].as_str() <= d["promised"].as_str()
+            && d["promised"].as_str() <= d["legal"].as_str()
+    );
+    assert_eq!(v["case"]["light"], "green", "{v}");
+
     // The audit trail has every step with statuses, and the chain verifies.
     let (s, v) = clerk.get(&format!("/api/v1/cases/{number}/audit")).await;
     assert_eq!(s, 200);

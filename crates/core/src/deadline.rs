@@ -1,0 +1,172 @@
+//! Case deadlines and traffic lights (限时办结, 电子监察), computed from the working-day
+//! calendar. Pure: a light is a function of today's date, so it changes by itself.
+
+use crate::calendar::{Calendar, CalendarError};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// 内控线 by default: two thirds of the promised limit, rounded down.
+pub fn default_internal_limit(promised: u32) -> u32 {
+    promised * 2 / 3
+}
+
+/// Working days before a deadline at which a case turns yellow, by default.
+pub fn default_yellow_days(promised: u32) -> i64 {
+    if promised <= 5 {
+        1
+    } else {
+        3
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
+    /// The local date of acceptance: day 0.
+    pub accepted_on: Date,
+    pub internal: Date,
+    pub promised: Date,
+    pub legal: Date,
+}
+
+impl Deadlines {
+    /// Counts each limit in working days from acceptance, plus `stopped` working days of clock
+    /// stops (特别程序), which do not count.
+    pub fn compute(
+        cal: &Calendar,
+        accepted_on: Date,
+        internal: u32,
+        promised: u32,
+        legal: u32,
+        stopped: i64,
+    ) -> Result<Deadlines, CalendarError> {
+        let at = |n: u32| cal.add_working_days(accepted_on, i64::from(n) + stopped.max(0));
+        Ok(Deadlines {
+            accepted_on,
+            internal: at(internal.min(promised))?,
+            promised: at(promised)?,
+            legal: at(legal.max(promised))?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Light {
+    Green,
+    Yellow,
+    Red,
+    Overdue,
+}
+
+impl Light {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Light::Green => "green",
+            Light::Yellow => "yellow",
+            Light::Red => "red",
+            Light::Overdue => "overdue",
+        }
+    }
+    pub fn zh(self) -> &'static str {
+        match self {
+            Light::Green => "绿灯（正常）",
+            Light::Yellow => "黄灯（临近期限）",
+            Light::Red => "红灯（超过内控线）",
+            Light::Overdue => "超期",
+        }
+    }
+    pub fn en(self) -> &'static str {
+        match self {
+            Light::Green => "Green (on track)",
+            Light::Yellow => "Yellow (deadline near)",
+            Light::Red => "Red (past the internal-control line)",
+            Light::Overdue => "Overdue",
+        }
+    }
+}
+
+/// The light of a case on `today` (its completion date, once completed).
+pub fn light(cal: &Calendar, today: Date, d: &Deadlines, yellow_days: i64) -> Light {
+    if today > d.promised || today > d.legal {
+        Light::Overdue
+    } else if today > d.internal {
+        Light::Red
+    } else if cal.working_days_between(today, d.internal) <= yellow_days {
+        Light::Yellow
+    } else {
+        Light::Green
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use time::macros::date;
+
+    fn cal() -> Calendar {
+        let file: crate::calendar::CalendarFile =
+            toml::from_str(include_str!("../../../calendar/cn-2024-2026.toml")).unwrap();
+        Calendar::new(file.days().unwrap().into_iter().map(|(d, k, _)| (d, k))).unwrap()
+    }
+
+    #[test]
+    fn a_case_accepted_before_national_day() {
+        let c = cal();
+        // Accepted Tue 2026-09-22: promised 8, internal 5 (2/3 of 8), legal 20.
+        let d = Deadlines::compute(
+            &c,
+            date!(2026 - 09 - 22),
+            default_internal_limit(8),
+            8,
+            20,
+            0,
+        )
+        .unwrap();
+        assert_eq!(d.internal, date!(2026 - 09 - 30));
+        assert_eq!(
+            d.promised,
+            date!(2026 - 10 - 10),
+            "the make-up Saturday counts"
+        );
+        assert_eq!(d.legal, date!(2026 - 10 - 27));
+        let y = default_yellow_days(8);
+        assert_eq!(light(&c, date!(2026 - 09 - 22), &d, y), Light::Green);
+        assert_eq!(
+            light(&c, date!(2026 - 09 - 25), &d, y),
+            Light::Yellow,
+            "3 working days before the internal line"
+        );
+        assert_eq!(light(&c, date!(2026 - 10 - 01), &d, y), Light::Red);
+        assert_eq!(
+            light(&c, date!(2026 - 10 - 10), &d, y),
+            Light::Red,
+            "the promised day itself is still in time"
+        );
+        assert_eq!(light(&c, date!(2026 - 10 - 12), &d, y), Light::Overdue);
+        // Five working days of expert review move every deadline by five working days.
+        let s = Deadlines::compute(&c, date!(2026 - 09 - 22), 5, 8, 20, 5).unwrap();
+        assert_eq!(s.promised, date!(2026 - 10 - 16));
+    }
+
+    fn any_date() -> impl Strategy<Value = Date> {
+        (0i64..1000).prop_map(|d| date!(2024 - 01 - 01) + time::Duration::days(d))
+    }
+
+    proptest! {
+        /// A late case never shows green; lights only get worse as days pass.
+        #[test]
+        fn lights_never_improve_with_time(acc in any_date(), promised in 0u32..30, extra in 0u32..30, later in 0i64..120, gap in 0i64..60) {
+            let c = cal();
+            let d = Deadlines::compute(&c, acc, default_internal_limit(promised), promised, promised + extra, 0).unwrap();
+            let t1 = acc + time::Duration::days(later);
+            let t2 = t1 + time::Duration::days(gap);
+            let y = default_yellow_days(promised);
+            prop_assert!(light(&c, t1, &d, y) <= light(&c, t2, &d, y));
+            if t1 > d.promised {
+                prop_assert_eq!(light(&c, t1, &d, y), Light::Overdue);
+            }
+            prop_assert!(d.internal <= d.promised && d.promised <= d.legal);
+        }
+    }
+}
