@@ -16,7 +16,13 @@ struct Driver {
 }
 
 impl Drop for Driver {
+    /// Ends chromedriver and every Chromium it started (they share its process group), even
+    /// when the test failed half-way.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .arg(format!("-{}", self.child.id()))
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -44,7 +50,9 @@ async fn chromedriver() -> Option<Driver> {
         .local_addr()
         .unwrap()
         .port();
+    use std::os::unix::process::CommandExt;
     let child = Command::new(bin)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
