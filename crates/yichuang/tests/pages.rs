@@ -86,6 +86,12 @@ impl Browser {
     }
 }
 
+async fn anon_calendar(app: &support::TestApp) -> (u16, String) {
+    Browser::new(app)
+        .get("/calendar?year=2026&date=2026-09-30&n=1")
+        .await
+}
+
 fn csrf(html: &str) -> String {
     let i = html
         .find("name=\"csrf\" value=\"")
@@ -244,6 +250,47 @@ async fn flow(db: Db) {
     let i = html.find("id=\"receipt-number\">").unwrap() + 20;
     let number = &html[i..i + 24];
     assert!(number.starts_with("360822-"), "{number}");
+
+    // The calendar page answers "when will it be done" and lets an admin mark a county's day.
+    let (s, html) = anon_calendar(&app).await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("2026-10-08") && html.contains("调休上班"),
+        "calendar page"
+    );
+    let mut admin = Browser::new(&app);
+    admin
+        .post("/login", &[("login", "admin"), ("password", PASSWORD)])
+        .await;
+    let (_, html) = admin.get("/calendar?year=2026&region=360822").await;
+    let at = csrf(&html);
+    let (s, _) = admin
+        .post(
+            "/calendar/days",
+            &[
+                ("csrf", &at),
+                ("date", "2026-03-02"),
+                ("kind", "holiday"),
+                ("name", "县庆"),
+                ("region", "360822"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, html) = admin.get("/calendar?year=2026&region=360822").await;
+    assert!(html.contains("县庆"));
+    let (s, _) = admin
+        .post(
+            "/calendar/days",
+            &[
+                ("csrf", &at),
+                ("date", "2026-03-03"),
+                ("kind", "holiday"),
+                ("region", "420105"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 403, "outside the admin's region");
 
     // The public status page needs the receipt's code.
     let anon = Browser::new(&app);
