@@ -26,6 +26,9 @@ pub struct Deadlines {
     pub internal: Date,
     pub promised: Date,
     pub legal: Date,
+    /// From this date the case is yellow (until it turns red): stored so that lights can be
+    /// counted by a database query.
+    pub yellow_from: Date,
 }
 
 impl Deadlines {
@@ -40,12 +43,27 @@ impl Deadlines {
         stopped: i64,
     ) -> Result<Deadlines, CalendarError> {
         let at = |n: u32| cal.add_working_days(accepted_on, i64::from(n) + stopped.max(0));
+        let internal = at(internal.min(promised))?;
         Ok(Deadlines {
             accepted_on,
-            internal: at(internal.min(promised))?,
+            internal,
             promised: at(promised)?,
             legal: at(legal.max(promised))?,
+            yellow_from: yellow_from(cal, accepted_on, internal, default_yellow_days(promised)),
         })
+    }
+
+    /// The light on `today` from the stored dates alone (the same as [`light`]).
+    pub fn light_on(&self, today: Date) -> Light {
+        if today > self.promised || today > self.legal {
+            Light::Overdue
+        } else if today > self.internal {
+            Light::Red
+        } else if today >= self.yellow_from {
+            Light::Yellow
+        } else {
+            Light::Green
+        }
     }
 }
 
@@ -83,6 +101,26 @@ impl Light {
             Light::Overdue => "Overdue",
         }
     }
+}
+
+/// The first day with at most `yellow_days` working days left before `internal`: the
+/// (yellow_days + 1)-th working day counting back from it, never before acceptance.
+fn yellow_from(cal: &Calendar, accepted_on: Date, internal: Date, yellow_days: i64) -> Date {
+    let mut d = internal;
+    let mut seen = 0;
+    while d > accepted_on {
+        if cal.is_working_day(d) {
+            seen += 1;
+            if seen == yellow_days + 1 {
+                return d;
+            }
+        }
+        match d.previous_day() {
+            Some(p) => d = p,
+            None => break,
+        }
+    }
+    accepted_on
 }
 
 /// The light of a case on `today` (its completion date, once completed).
@@ -167,6 +205,15 @@ mod tests {
                 prop_assert_eq!(light(&c, t1, &d, y), Light::Overdue);
             }
             prop_assert!(d.internal <= d.promised && d.promised <= d.legal);
+        }
+
+        /// The stored-dates light (what the dashboard query counts) is the calendar's light.
+        #[test]
+        fn stored_dates_give_the_same_light(acc in any_date(), promised in 0u32..30, internal in 0u32..30, later in 0i64..90) {
+            let c = cal();
+            let d = Deadlines::compute(&c, acc, internal, promised, promised + 10, 0).unwrap();
+            let today = acc + time::Duration::days(later);
+            prop_assert_eq!(d.light_on(today), light(&c, today, &d, default_yellow_days(promised)));
         }
     }
 }

@@ -49,6 +49,7 @@ use yichuang_store::catalog::ItemFilter;
         withdraw_case,
         walk_in,
         crate::calendar::add_working_days,
+        crate::supervision::dashboard_api,
         crate::calendar::is_working_day,
         crate::calendar::list_days,
         crate::calendar::import,

@@ -198,9 +198,151 @@ pub async fn load(st: &AppState) -> Result<bool, String> {
         .create_account(firm, &actor)
         .await
         .map_err(|e| e.to_string())?;
+    demo_cases(st).await?;
     store
         .set_meta("demo_loaded", "1")
         .await
         .map_err(|e| e.to_string())?;
     Ok(true)
+}
+
+/// A value that passes the field's check, for demo forms.
+fn sample_value(f: &yichuang_core::catalog::FormField) -> String {
+    use yichuang_core::catalog::FieldKind;
+    match f.kind {
+        FieldKind::Number => "10".into(),
+        FieldKind::Date => "2026-12-01".into(),
+        FieldKind::Select => f.options.first().cloned().unwrap_or_default(),
+        FieldKind::Text => "示范".into(),
+    }
+}
+
+/// Cases in Jishui in every state a hall sees: waiting at the window, waiting for corrections,
+/// and accepted on days chosen so that every light shows today.
+async fn demo_cases(st: &AppState) -> Result<(), String> {
+    use yichuang_core::deadline::{Deadlines, Light};
+    use yichuang_store::cases::{MaterialCheck, NewSubmission, WindowDecision};
+    let store = &st.store;
+    let e = |e: yichuang_store::StoreError| e.to_string();
+    let person = store
+        .account_by_login(&demo_person_id())
+        .await
+        .map_err(e)?
+        .ok_or("no demo person")?;
+    let clerk = store
+        .account_by_login("clerk.js")
+        .await
+        .map_err(e)?
+        .ok_or("no demo clerk")?;
+    let (applicant, clerk) = (person.actor("demo"), clerk.actor("demo"));
+    let (hash, _) = st
+        .blobs
+        .put(b"%PDF-1.4\n% Yichuang demo material\n%%EOF\n")
+        .map_err(e)?;
+    let items: Vec<_> = store
+        .items(&yichuang_store::catalog::ItemFilter {
+            region: Some("360822".into()),
+            ..Default::default()
+        })
+        .await
+        .map_err(e)?;
+    let mut plan = Vec::new();
+    for summary in items.iter().filter(|i| i.case_type == "2") {
+        let item = store.item(&summary.code).await.map_err(e)?;
+        if item.service_objects.iter().any(|o| o == "1") && item.online {
+            plan.push(item);
+        }
+    }
+    let targets = [
+        None,
+        Some(Light::Green),
+        Some(Light::Yellow),
+        Some(Light::Red),
+        Some(Light::Overdue),
+        None,
+    ];
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
+        .date();
+    for (n, item) in plan.iter().cycle().take(12).enumerate() {
+        let form: std::collections::BTreeMap<String, String> = item
+            .fields
+            .iter()
+            .map(|f| (f.key.clone(), sample_value(f)))
+            .collect();
+        let id = store
+            .create_draft(&applicant, &item.code, form, item.commitment)
+            .await
+            .map_err(e)?;
+        let mut checks = Vec::new();
+        for m in item
+            .materials
+            .iter()
+            .filter(|m| item.must_submit(m, item.commitment))
+        {
+            let sub = NewSubmission {
+                material_code: m.code.clone(),
+                hash: hash.clone(),
+                file_name: format!("{}.pdf", m.name),
+                content_type: "application/pdf".into(),
+                size: 40,
+            };
+            store.add_submission(&applicant, id, sub).await.map_err(e)?;
+            checks.push(MaterialCheck {
+                material_code: m.code.clone(),
+                verdict: "ok".into(),
+                reason: String::new(),
+                due_date: None,
+            });
+        }
+        store.submit(&applicant, id, 8).await.map_err(e)?;
+        match (n % targets.len(), targets[n % targets.len()]) {
+            (5, _) => {
+                let mut wrong = checks.clone();
+                if let Some(first) = wrong.first_mut() {
+                    first.verdict = "wrong".into();
+                    first.reason = "未加盖公章".into();
+                }
+                store
+                    .window_decision(
+                        &clerk,
+                        id,
+                        wrong,
+                        Some(WindowDecision::Corrections {
+                            note: "请补正后重新提交".into(),
+                        }),
+                    )
+                    .await
+                    .map_err(e)?;
+            }
+            (_, None) => {}
+            (_, Some(light)) => {
+                store
+                    .window_decision(&clerk, id, checks, Some(WindowDecision::Accept))
+                    .await
+                    .map_err(e)?;
+                let cal = store.calendar_cached(&item.region).await.map_err(e)?;
+                let accepted_on = (0..120)
+                    .map(|k| today - time::Duration::days(k))
+                    .find(|acc| {
+                        Deadlines::compute(
+                            &cal,
+                            *acc,
+                            item.internal_limit(),
+                            item.promised_limit,
+                            item.legal_limit,
+                            0,
+                        )
+                        .is_ok_and(|d| d.light_on(today) == light)
+                    });
+                if let Some(acc) = accepted_on {
+                    store
+                        .backdate_acceptance(&yichuang_core::Actor::system(), id, acc)
+                        .await
+                        .map_err(e)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }

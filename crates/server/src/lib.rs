@@ -9,6 +9,7 @@ pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod qr;
+pub mod supervision;
 pub mod uploads;
 
 use axum::extract::DefaultBodyLimit;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(calendar::routes())
+        .merge(supervision::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/staff", post(admin_staff_post))
         .route("/status", get(status_page))
         .route("/calendar", get(calendar_page))
+        .route("/supervise", get(supervise_page))
         .route("/calendar/days", post(calendar_day_post))
 }
 
@@ -95,6 +96,7 @@ fn layout(lang: Lang, who: Option<&Caller>, title: &str, body: Markup) -> Markup
                                 a href="/window" { (t("窗口受理", "Window")) }
                             }
                             @if c.account.role.as_deref() == Some("admin") { a href="/admin" { (t("管理", "Admin")) } }
+                            @if matches!(c.account.role.as_deref(), Some("supervisor" | "manager" | "admin")) { a href="/supervise" { (t("电子监察", "Supervision")) } }
                         } @else {
                             a href="/my" { (t("我的办件", "My cases")) }
                         }
@@ -626,7 +628,50 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
             }
         }
     };
+    let timeline = match &v.number {
+        Some(n) => st.store.audit_for_case(n).await.map_err(se(lang))?,
+        None => Vec::new(),
+    };
+    let staff_view = c.account.is_staff();
+    let body = html! {
+        (body)
+        @if !timeline.is_empty() {
+            div.card #timeline {
+                h2 { (lang.t("办理过程", "Timeline")) }
+                table {
+                    tr { th { (lang.t("时间", "When")) } th { (lang.t("环节", "Step")) } th { (lang.t("状态", "Status")) } @if staff_view { th { (lang.t("经办", "By")) } th { (lang.t("说明", "Detail")) } } }
+                    @for r in &timeline {
+                        tr {
+                            td { (fmt_ms(Some(r.at))) }
+                            td { (action_name(lang, &r.action)) }
+                            td { (r.status_after.as_deref().and_then(CaseStatus::parse).map(|s| lang.t(s.zh(), s.en()).to_string()).unwrap_or_default()) }
+                            @if staff_view { td { (r.actor_role) " #" (r.actor_id) } td.muted { (r.detail) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
     Ok(layout(lang, Some(&c), &v.item_name, body).into_response())
+}
+
+/// What each audited step is called on a timeline.
+fn action_name(lang: Lang, action: &str) -> String {
+    let (zh, en) = match action {
+        "submit" => ("提交申请", "Submitted"),
+        "resubmit" => ("补正后重新提交", "Resubmitted"),
+        "case.upload" => ("上传材料", "Material uploaded"),
+        "case.save_draft" => ("保存", "Saved"),
+        "case.check_materials" => ("材料审查", "Materials checked"),
+        "case.accept" => ("受理", "Accepted"),
+        "case.reject" => ("不予受理", "Not accepted"),
+        "case.notify_corrections" => ("一次性告知补正", "Correction notice"),
+        "case.complete" => ("办结", "Completed"),
+        "case.withdraw" => ("撤回", "Withdrawn"),
+        "demo.backdate" => ("演示数据：调整受理日期", "Demo: acceptance date moved"),
+        other => (other, other),
+    };
+    lang.t(zh, en).to_string()
 }
 
 fn materials_table(
@@ -1315,4 +1360,93 @@ async fn calendar_day_post(
         .await
         .map_err(se(lang))?;
     Ok(Redirect::to(&format!("/calendar?year={}&region={region}", date.year())).into_response())
+}
+
+async fn supervise_page(
+    State(st): State<AppState>,
+    c: Caller,
+    Query(q): Query<crate::supervision::DashboardQuery>,
+) -> PageResult {
+    use yichuang_core::deadline::Light;
+    let lang = c.lang;
+    let d = crate::supervision::load(&st, &c, &q)
+        .await
+        .map_err(pe(lang))?;
+    let region = c.account.region.clone().unwrap_or_default();
+    let depts: Vec<_> = st
+        .store
+        .departments()
+        .await
+        .map_err(se(lang))?
+        .into_iter()
+        .filter(|d| d.region.starts_with(&region[..region.len().min(6)]) || region.is_empty())
+        .collect();
+    let items = st
+        .store
+        .items(&ItemFilter {
+            region: Some(region.clone()),
+            ..Default::default()
+        })
+        .await
+        .map_err(se(lang))?;
+    let staff: Vec<_> = st
+        .store
+        .staff()
+        .await
+        .map_err(se(lang))?
+        .into_iter()
+        .filter(|s| s.region.as_deref().is_some_and(|r| r.starts_with(&region)))
+        .collect();
+    let windows = st.store.windows().await.map_err(se(lang))?;
+    let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
+    let link = |l: &str| {
+        format!(
+            "/supervise?light={l}&department={}&item={}&window={}&staff={}",
+            q.department.clone().unwrap_or_default(),
+            q.item.clone().unwrap_or_default(),
+            q.window.clone().unwrap_or_default(),
+            q.staff.clone().unwrap_or_default()
+        )
+    };
+    let body = html! {
+        div.card {
+            h1 { (lang.t("电子监察：在办件", "Supervision: open cases")) " " span.muted { (region) } }
+            div.row #light-counts {
+                @for l in [Light::Green, Light::Yellow, Light::Red, Light::Overdue] {
+                    a href=(link(l.as_str())) class={"light light-" (l.as_str())} style="padding:.6rem 1rem;font-size:1rem;text-align:center;text-decoration:none" {
+                        (lang.t(l.zh(), l.en())) br; strong id={"count-" (l.as_str())} style="font-size:1.4rem" { (d.counts.get(l.as_str()).copied().unwrap_or(0)) }
+                    }
+                }
+            }
+            p.muted { (lang.t("在办件合计：", "Open cases: ")) (d.total) }
+            form method="get" action="/supervise" {
+                div.row {
+                    div { label for="s_dept" { (lang.t("部门", "Department")) } select #s_dept name="department" { option value="" { (lang.t("全部", "All")) } @for x in &depts { option value=(x.code) selected[sel(&q.department, &x.code)] { (x.name) } } } }
+                    div { label for="s_item" { (lang.t("事项", "Item")) } select #s_item name="item" { option value="" { (lang.t("全部", "All")) } @for x in &items { option value=(x.code) selected[sel(&q.item, &x.code)] { (x.name) } } } }
+                    div { label for="s_window" { (lang.t("窗口", "Window")) } select #s_window name="window" { option value="" { (lang.t("全部", "All")) } @for x in &windows { option value=(x.id) selected[sel(&q.window, &x.id)] { (x.id) " " (x.name) } } } }
+                    div { label for="s_staff" { (lang.t("经办人", "Staff")) } select #s_staff name="staff" { option value="" { (lang.t("全部", "All")) } @for x in &staff { option value=(x.id) selected[sel(&q.staff, &x.id.to_string())] { (x.name) } } } }
+                    div { label for="s_light" { (lang.t("灯", "Light")) } select #s_light name="light" { option value="" { (lang.t("全部", "All")) } @for l in [Light::Green, Light::Yellow, Light::Red, Light::Overdue] { option value=(l.as_str()) selected[sel(&q.light, l.as_str())] { (lang.t(l.zh(), l.en())) } } } }
+                }
+                p { button type="submit" { (lang.t("筛选", "Filter")) } }
+            }
+        }
+        div.card {
+            table #open-cases {
+                tr { th { (lang.t("办件编号", "Case")) } th { (lang.t("事项", "Item")) } th { (lang.t("经办人", "Handler")) } th { (lang.t("受理日", "Accepted")) } th { (lang.t("内控线", "Internal")) } th { (lang.t("承诺期限", "Promised")) } th { (lang.t("灯", "Light")) } }
+                @for k in &d.cases {
+                    tr {
+                        td { a href={"/cases/" (k.id)} { (k.number.clone().unwrap_or_default()) } }
+                        td { (k.item_name) }
+                        td { (k.handler.clone().unwrap_or_default()) }
+                        td { (k.accepted_on.clone().unwrap_or_default()) }
+                        td { (k.internal_due.clone().unwrap_or_default()) }
+                        td { (k.promised_due.clone().unwrap_or_default()) }
+                        td { @if let Some(l) = crate::supervision::parse_light(&k.light) { span class={"light light-" (l.as_str())} { (lang.t(l.zh(), l.en())) } } }
+                    }
+                }
+            }
+            @if d.cases.is_empty() { p.muted { (lang.t("没有符合条件的在办件。", "No open cases match.")) } }
+        }
+    };
+    Ok(layout(lang, Some(&c), lang.t("电子监察", "Supervision"), body).into_response())
 }

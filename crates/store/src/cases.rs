@@ -12,7 +12,7 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 use yichuang_core::calendar::Calendar;
 use yichuang_core::catalog::{FieldKind, ServiceItem};
-use yichuang_core::deadline::{self, Deadlines, Light};
+use yichuang_core::deadline::{Deadlines, Light};
 use yichuang_core::{
     apply, Actor, ActorKind, CaseCommand, CaseNumber, CaseState, CaseStatus, Permission, Verdict,
 };
@@ -727,16 +727,19 @@ impl Store {
             date("internal_due")?,
             date("promised_due")?,
             date("legal_due")?,
+            date("yellow_from")?,
         ) {
-            (Some(accepted_on), Some(internal), Some(promised), Some(legal)) => Some(Deadlines {
-                accepted_on,
-                internal,
-                promised,
-                legal,
-            }),
+            (Some(accepted_on), Some(internal), Some(promised), Some(legal), Some(yellow_from)) => {
+                Some(Deadlines {
+                    accepted_on,
+                    internal,
+                    promised,
+                    legal,
+                    yellow_from,
+                })
+            }
             _ => None,
         };
-        let region: String = r.try_get("region")?;
         let light = match (&deadlines, status) {
             (
                 Some(d),
@@ -748,26 +751,12 @@ impl Store {
                 | CaseStatus::Completed
                 | CaseStatus::Delivered,
             ) => {
-                let cal = self.calendar_cached(&region).await?;
                 let completed: Option<i64> = r.try_get("completed_at")?;
                 let on = match completed {
                     Some(ms) => local_date_of(ms, DEFAULT_OFFSET_HOURS),
                     None => local_today(DEFAULT_OFFSET_HOURS),
                 };
-                let promised: i64 =
-                    sqlx::query_scalar::<_, String>("SELECT body FROM items WHERE code = $1")
-                        .bind(r.try_get::<String, _>("item_code")?)
-                        .fetch_optional(self.pool())
-                        .await?
-                        .and_then(|b| crate::catalog::parse_item(&b).ok())
-                        .map(|i| i64::from(i.promised_limit))
-                        .unwrap_or(0);
-                Some(deadline::light(
-                    &cal,
-                    on,
-                    d,
-                    deadline::default_yellow_days(promised as u32),
-                ))
+                Some(d.light_on(on))
             }
             _ => None,
         };
@@ -1262,7 +1251,7 @@ async fn decide_in(
     };
     let sql = format!("UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra}{}{} WHERE id = $3 AND version = $4",
         if cmds.len() == 2 { ", accepted_at = $2" } else { "" },
-        if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10" } else { "" });
+        if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10, yellow_from = $11" } else { "" });
     let due = |f: fn(&Deadlines) -> time::Date| deadlines.as_ref().map(|d| f(d).to_string());
     let done = c
         .exec(
@@ -1277,7 +1266,8 @@ async fn decide_in(
                 due(|d| d.accepted_on),
                 due(|d| d.internal),
                 due(|d| d.promised),
-                due(|d| d.legal)
+                due(|d| d.legal),
+                due(|d| d.yellow_from)
             ],
         )
         .await?;

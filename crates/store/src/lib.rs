@@ -10,6 +10,7 @@ pub mod cases;
 pub mod catalog;
 pub mod error;
 pub mod files;
+pub mod supervision;
 pub mod tx;
 mod writer;
 
@@ -44,6 +45,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     ),
     (3, include_str!("../migrations/sqlite/0003_calendar.sql")),
     (4, include_str!("../migrations/sqlite/0004_deadlines.sql")),
+    (5, include_str!("../migrations/sqlite/0005_lights.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -53,6 +55,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     ),
     (3, include_str!("../migrations/postgres/0003_calendar.sql")),
     (4, include_str!("../migrations/postgres/0004_deadlines.sql")),
+    (5, include_str!("../migrations/postgres/0005_lights.sql")),
 ];
 
 #[derive(Clone)]

@@ -165,3 +165,61 @@ async fn sqlite_calendar() {
 async fn postgres_calendar() {
     calendar(Db::Postgres).await;
 }
+
+/// The demo's cases show every light; the dashboard counts and filters them by region.
+async fn supervision(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let sup = Api::login(&app, "supervisor.js", PASSWORD).await;
+    let (s, v) = sup.get("/api/v1/supervision/cases").await;
+    assert_eq!(s, 200, "{v}");
+    for light in ["green", "yellow", "red", "overdue"] {
+        assert!(
+            v["counts"][light].as_i64().unwrap_or(0) >= 1,
+            "no {light} case in the demo: {v}"
+        );
+    }
+    let total = v["total"].as_i64().unwrap();
+    assert_eq!(total, v["cases"].as_array().unwrap().len() as i64);
+    let (_, red) = sup.get("/api/v1/supervision/cases?light=red").await;
+    let reds = red["cases"].as_array().unwrap();
+    assert_eq!(reds.len() as i64, v["counts"]["red"].as_i64().unwrap());
+    assert!(reds.iter().all(|c| c["light"] == "red"));
+    // The light on the case itself agrees with the dashboard.
+    let (_, one) = sup.get(&format!("/api/v1/cases/{}", reds[0]["id"])).await;
+    assert_eq!(one["case"]["light"], "red", "{one}");
+    let dept = reds[0]["department"].as_str().unwrap();
+    let (_, by_dept) = sup
+        .get(&format!("/api/v1/supervision/cases?department={dept}"))
+        .await;
+    assert!(by_dept["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["department"] == dept));
+    let (s, v) = sup.get("/api/v1/supervision/cases?light=purple").await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("supervision.light")));
+    // Another region's supervisor sees none of Jishui's cases; a clerk sees no dashboard.
+    let clerk = Api::login(&app, "clerk.js", PASSWORD).await;
+    let (s, _) = clerk.get("/api/v1/supervision/cases").await;
+    assert_eq!(s, 403);
+    let admin = Api::login(&app, "admin", PASSWORD).await;
+    let (s, _) = admin
+        .post("/api/v1/admin/staff", json!({"login": "sup.town", "name": "镇监察", "password": PASSWORD, "role": "supervisor", "region": "360822100"}))
+        .await;
+    assert_eq!(s, 201);
+    let town = Api::login(&app, "sup.town", PASSWORD).await;
+    let (_, v) = town.get("/api/v1/supervision/cases").await;
+    assert_eq!(v["total"], 0, "the township sees only its own cases: {v}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_supervision() {
+    supervision(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_supervision() {
+    supervision(Db::Postgres).await;
+}

@@ -1,0 +1,191 @@
+//! Electronic supervision (电子监察): open cases by light, counted and listed in the database
+//! from the dates fixed at acceptance, so the dashboard stays fast at scale.
+
+use crate::cases::Page;
+use crate::{Result, Store};
+use sqlx::Row;
+use std::collections::BTreeMap;
+use yichuang_core::deadline::Light;
+use yichuang_core::{Actor, ActorKind, Permission};
+
+/// The light of a case on date `$1`, from its stored dates (the same rule as
+/// `Deadlines::light_on`, which a property test ties to the calendar's rule).
+const LIGHT_SQL: &str = "CASE WHEN c.promised_due < $1 OR c.legal_due < $1 THEN 'overdue' \
+     WHEN c.internal_due < $1 THEN 'red' WHEN c.yellow_from <= $1 THEN 'yellow' ELSE 'green' END";
+
+#[derive(Debug, Clone, Default)]
+pub struct DashboardFilter {
+    pub department: Option<String>,
+    pub item: Option<String>,
+    pub window: Option<String>,
+    pub staff: Option<i64>,
+    pub light: Option<Light>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OpenCase {
+    pub id: i64,
+    pub number: Option<String>,
+    pub item_code: String,
+    pub item_name: String,
+    pub department: String,
+    pub status: String,
+    pub handler: Option<String>,
+    pub accepted_on: Option<String>,
+    pub internal_due: Option<String>,
+    pub promised_due: Option<String>,
+    pub legal_due: Option<String>,
+    pub light: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Dashboard {
+    pub counts: BTreeMap<String, i64>,
+    pub total: i64,
+    pub cases: Vec<OpenCase>,
+}
+
+impl Store {
+    /// Open cases in the actor's region on `today` (a local date, `YYYY-MM-DD`).
+    pub async fn dashboard(
+        &self,
+        actor: &Actor,
+        f: &DashboardFilter,
+        today: &str,
+        page: Page,
+    ) -> Result<Dashboard> {
+        let ActorKind::Staff { region, .. } = &actor.kind else {
+            return Ok(Dashboard::default());
+        };
+        if !actor.may_in(Permission::ReadCases, region.as_str()) {
+            return Ok(Dashboard::default());
+        }
+        let mut args: Vec<String> = vec![today.to_string(), format!("{}%", region.prefix())];
+        let mut cond = String::from(
+            "c.status IN ('accepted', 'in_stage', 'suspended') AND c.region LIKE $2 AND c.promised_due IS NOT NULL",
+        );
+        let mut add = |col: &str, v: String, cond: &mut String| {
+            args.push(v);
+            cond.push_str(&format!(" AND {col} = ${}", args.len()));
+        };
+        if let Some(d) = f.department.clone().filter(|s| !s.is_empty()) {
+            add("c.department", d, &mut cond);
+        }
+        if let Some(i) = f.item.clone().filter(|s| !s.is_empty()) {
+            add("c.item_code", i, &mut cond);
+        }
+        if let Some(w) = f.window.clone().filter(|s| !s.is_empty()) {
+            add("h.window_id", w, &mut cond);
+        }
+        // Ids and lights come from typed values, never from raw text.
+        if let Some(s) = f.staff {
+            cond.push_str(&format!(" AND c.handled_by = {s}"));
+        }
+        let from = "FROM cases c JOIN items i ON i.code = c.item_code LEFT JOIN accounts h ON h.id = c.handled_by";
+        let counts_sql =
+            format!("SELECT {LIGHT_SQL} AS light, COUNT(*) AS n {from} WHERE {cond} GROUP BY 1");
+        let mut q = sqlx::query(&counts_sql);
+        for a in &args {
+            q = q.bind(a);
+        }
+        let mut out = Dashboard::default();
+        for r in q.fetch_all(self.pool()).await? {
+            let n: i64 = r.try_get("n")?;
+            out.total += n;
+            out.counts.insert(r.try_get("light")?, n);
+        }
+        let mut list_cond = cond.clone();
+        if let Some(l) = f.light {
+            list_cond.push_str(&format!(" AND {LIGHT_SQL} = '{}'", l.as_str()));
+        }
+        if let Some(cur) = page.cursor {
+            list_cond.push_str(&format!(" AND c.id < {cur}"));
+        }
+        let list_sql = format!(
+            "SELECT c.id, c.number, c.item_code, i.name AS item_name, c.department, c.status, h.name AS handler, \
+             c.accepted_on, c.internal_due, c.promised_due, c.legal_due, {LIGHT_SQL} AS light {from} \
+             WHERE {list_cond} ORDER BY c.id DESC LIMIT {}",
+            page.limit.clamp(1, 200)
+        );
+        let mut q = sqlx::query(&list_sql);
+        for a in &args {
+            q = q.bind(a);
+        }
+        for r in q.fetch_all(self.pool()).await? {
+            out.cases.push(OpenCase {
+                id: r.try_get("id")?,
+                number: r.try_get("number")?,
+                item_code: r.try_get("item_code")?,
+                item_name: r.try_get("item_name")?,
+                department: r.try_get("department")?,
+                status: r.try_get("status")?,
+                handler: r.try_get("handler")?,
+                accepted_on: r.try_get("accepted_on")?,
+                internal_due: r.try_get("internal_due")?,
+                promised_due: r.try_get("promised_due")?,
+                legal_due: r.try_get("legal_due")?,
+                light: r.try_get("light")?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// Moves a case's acceptance to an earlier day and recomputes its deadlines. Only the
+    /// platform itself may do this (the demo loader shows cases in every light); it is audited.
+    pub async fn backdate_acceptance(
+        &self,
+        actor: &Actor,
+        id: i64,
+        accepted_on: time::Date,
+    ) -> Result<()> {
+        if !matches!(actor.kind, ActorKind::System) {
+            return Err(crate::StoreError::forbidden(
+                "case.backdate",
+                "Only the platform may backdate.",
+                "只有系统可以调整受理日期。",
+            ));
+        }
+        let r = sqlx::query("SELECT c.region, c.number, i.body FROM cases c JOIN items i ON i.code = c.item_code WHERE c.id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(crate::StoreError::no_case)?;
+        let region: String = r.try_get("region")?;
+        let number: Option<String> = r.try_get("number")?;
+        let item = crate::catalog::parse_item(&r.try_get::<String, _>("body")?)?;
+        let cal = self.calendar_cached(&region).await?;
+        let d = yichuang_core::deadline::Deadlines::compute(
+            &cal,
+            accepted_on,
+            item.internal_limit(),
+            item.promised_limit,
+            item.legal_limit,
+            0,
+        )
+        .map_err(|e| crate::StoreError::Unavailable(e.to_string()))?;
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                c.exec(
+                    "UPDATE cases SET accepted_on = $1, internal_due = $2, promised_due = $3, legal_due = $4, yellow_from = $5 WHERE id = $6",
+                    crate::args![d.accepted_on.to_string(), d.internal.to_string(), d.promised.to_string(), d.legal.to_string(), d.yellow_from.to_string(), id],
+                )
+                .await?;
+                crate::audit::record(
+                    c,
+                    &actor,
+                    crate::audit::Entry {
+                        action: "demo.backdate",
+                        case_number: number.as_deref(),
+                        detail: format!("accepted_on {}", d.accepted_on),
+                        ..Default::default()
+                    },
+                )
+                .await
+            })
+        })
+        .await
+    }
+}
