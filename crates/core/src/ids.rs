@@ -235,6 +235,17 @@ impl RegionCode {
         }
     }
 
+    /// `[low, high)` bounds of every code under this region, for an index range scan
+    /// (`code >= low AND code < high`) where `LIKE 'prefix%'` would not use the index.
+    pub fn code_range(&self) -> (String, String) {
+        let p = self.prefix();
+        let next = p
+            .parse::<u64>()
+            .map(|n| format!("{:0width$}", n + 1, width = p.len()))
+            .unwrap_or_else(|_| p.to_string());
+        (p.to_string(), next)
+    }
+
     /// True when `other` is this region or lies inside it.
     pub fn contains(&self, other: &RegionCode) -> bool {
         other.0.starts_with(self.prefix()) && other.level() >= self.level()
@@ -344,6 +355,11 @@ mod tests {
         assert!(gd.contains(&village) && gz.contains(&yx) && yx.contains(&town));
         assert!(!yx.contains(&gz) && !town.contains(&yx));
         assert!(!gz.contains(&RegionCode::parse("420105").unwrap()));
+        assert_eq!(gz.code_range(), ("4401".to_string(), "4402".to_string()));
+        assert_eq!(
+            yx.code_range(),
+            ("440104".to_string(), "440105".to_string())
+        );
     }
 
     #[test]

@@ -579,6 +579,7 @@ impl Store {
                     return Err(StoreError::no_case());
                 }
                 let (next, _) = apply(&state_of(&row), &CaseCommand::Withdraw)?;
+                crate::supervision::bucket_delta(c, id, -1).await?;
                 set_status(c, &row, next.status, "").await?;
                 audit_case(
                     c,
@@ -815,10 +816,11 @@ impl Store {
         }
         let status = status.unwrap_or(CaseStatus::Submitted);
         self.summaries(
-            "c.region LIKE $1 AND c.status = $2",
+            "c.region >= $1 AND c.region < $3 AND c.status = $2",
             vec![
-                Arg::S(format!("{}%", region.prefix())),
+                Arg::S(region.code_range().0),
                 Arg::S(status.as_str().into()),
+                Arg::S(region.code_range().1),
             ],
             page,
         )
@@ -1253,6 +1255,8 @@ async fn decide_in(
         if cmds.len() == 2 { ", accepted_at = $2" } else { "" },
         if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10, yellow_from = $11" } else { "" });
     let due = |f: fn(&Deadlines) -> time::Date| deadlines.as_ref().map(|d| f(d).to_string());
+    // The supervision buckets follow the case: out of its old bucket, into its new one.
+    crate::supervision::bucket_delta(c, id, -1).await?;
     let done = c
         .exec(
             &sql,
@@ -1278,6 +1282,7 @@ async fn decide_in(
             "办件已被他人更新，请刷新后重试。",
         ));
     }
+    crate::supervision::bucket_delta(c, id, 1).await?;
     if let WindowDecision::Corrections { note } = &decision {
         c.exec("INSERT INTO correction_notices (case_id, issued_by, issued_at, problems, note) VALUES ($1,$2,$3,$4,$5)", args![id, actor.account_id, now, serde_json::to_string(&problems).unwrap_or_else(|_| "[]".into()), note.trim()])
             .await?;

@@ -46,6 +46,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_calendar.sql")),
     (4, include_str!("../migrations/sqlite/0004_deadlines.sql")),
     (5, include_str!("../migrations/sqlite/0005_lights.sql")),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_open_buckets.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -56,6 +60,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (3, include_str!("../migrations/postgres/0003_calendar.sql")),
     (4, include_str!("../migrations/postgres/0004_deadlines.sql")),
     (5, include_str!("../migrations/postgres/0005_lights.sql")),
+    (
+        6,
+        include_str!("../migrations/postgres/0006_open_buckets.sql"),
+    ),
 ];
 
 #[derive(Clone)]

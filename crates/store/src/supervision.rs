@@ -1,7 +1,9 @@
 //! Electronic supervision (电子监察): open cases by light, counted and listed in the database
 //! from the dates fixed at acceptance, so the dashboard stays fast at scale.
 
+use crate::args;
 use crate::cases::Page;
+use crate::tx::Tx;
 use crate::{Result, Store};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -12,6 +14,19 @@ use yichuang_core::{Actor, ActorKind, Permission};
 /// `Deadlines::light_on`, which a property test ties to the calendar's rule).
 const LIGHT_SQL: &str = "CASE WHEN c.promised_due < $1 OR c.legal_due < $1 THEN 'overdue' \
      WHEN c.internal_due < $1 THEN 'red' WHEN c.yellow_from <= $1 THEN 'yellow' ELSE 'green' END";
+
+/// Closes the parenthesis opened for a window filter's subquery (`... window_id = $n)`).
+fn close_window_subquery(cond: &str) -> String {
+    match cond.find("window_id = $") {
+        Some(i) => {
+            let rest = &cond[i + "window_id = $".len()..];
+            let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
+            let cut = i + "window_id = $".len() + digits;
+            format!("{}){}", &cond[..cut], &cond[cut..])
+        }
+        None => cond.to_string(),
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct DashboardFilter {
@@ -46,7 +61,8 @@ pub struct Dashboard {
 }
 
 impl Store {
-    /// Open cases in the actor's region on `today` (a local date, `YYYY-MM-DD`).
+    /// Open cases in the actor's region on `today` (a local date, `YYYY-MM-DD`): counts by light
+    /// and a page of cases (`page.limit == 0`: counts only).
     pub async fn dashboard(
         &self,
         actor: &Actor,
@@ -60,9 +76,10 @@ impl Store {
         if !actor.may_in(Permission::ReadCases, region.as_str()) {
             return Ok(Dashboard::default());
         }
-        let mut args: Vec<String> = vec![today.to_string(), format!("{}%", region.prefix())];
+        let (lo, hi) = region.code_range();
+        let mut args: Vec<String> = vec![today.to_string(), lo, hi];
         let mut cond = String::from(
-            "c.status IN ('accepted', 'in_stage', 'suspended') AND c.region LIKE $2 AND c.promised_due IS NOT NULL",
+            "c.status IN ('accepted', 'in_stage', 'suspended') AND c.region >= $2 AND c.region < $3 AND c.promised_due IS NOT NULL",
         );
         let mut add = |col: &str, v: String, cond: &mut String| {
             args.push(v);
@@ -82,8 +99,20 @@ impl Store {
             cond.push_str(&format!(" AND c.handled_by = {s}"));
         }
         let from = "FROM cases c JOIN items i ON i.code = c.item_code LEFT JOIN accounts h ON h.id = c.handled_by";
-        let counts_sql =
-            format!("SELECT {LIGHT_SQL} AS light, COUNT(*) AS n {from} WHERE {cond} GROUP BY 1");
+        // Counts come from the buckets: the same conditions on the same columns.
+        let bucket_cond = cond
+            .replace("c.status IN ('accepted', 'in_stage', 'suspended') AND ", "")
+            .replace(" AND c.promised_due IS NOT NULL", "")
+            .replace(
+                "h.window_id = ",
+                "c.handled_by IN (SELECT id FROM accounts WHERE window_id = ",
+            )
+            .replace("c.", "b.");
+        let bucket_cond = close_window_subquery(&bucket_cond);
+        let counts_sql = format!(
+            "SELECT {} AS light, CAST(SUM(b.n) AS BIGINT) AS n FROM open_buckets b WHERE {bucket_cond} GROUP BY 1",
+            LIGHT_SQL.replace("c.", "b.")
+        );
         let mut q = sqlx::query(&counts_sql);
         for a in &args {
             q = q.bind(a);
@@ -93,6 +122,10 @@ impl Store {
             let n: i64 = r.try_get("n")?;
             out.total += n;
             out.counts.insert(r.try_get("light")?, n);
+        }
+        // A page of no cases asks for the counts alone.
+        if page.limit == 0 {
+            return Ok(out);
         }
         let mut list_cond = cond.clone();
         if let Some(l) = f.light {
@@ -131,7 +164,66 @@ impl Store {
     }
 }
 
+/// Adds `delta` to the open-case bucket of a case (its current dates and handler). Call with
+/// -1 before a change that moves the case out of the bucket and +1 after it.
+pub async fn bucket_delta(c: &mut dyn Tx, case_id: i64, delta: i64) -> Result<()> {
+    let Some(r) = c
+        .opt(
+            "SELECT region, department, item_code, COALESCE(handled_by, 0) AS handled_by, yellow_from, internal_due, promised_due, legal_due, status \
+             FROM cases WHERE id = $1",
+            args![case_id],
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    let open = matches!(
+        r.str("status")?.as_str(),
+        "accepted" | "in_stage" | "suspended"
+    );
+    let (Some(y), Some(i), Some(p), Some(l)) = (
+        r.opt_str("yellow_from")?,
+        r.opt_str("internal_due")?,
+        r.opt_str("promised_due")?,
+        r.opt_str("legal_due")?,
+    ) else {
+        return Ok(());
+    };
+    if !open {
+        return Ok(());
+    }
+    c.exec(
+        "INSERT INTO open_buckets (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, n) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due) DO UPDATE SET n = open_buckets.n + excluded.n",
+        args![r.str("region")?, r.str("department")?, r.str("item_code")?, r.i64("handled_by")?, y, i, p, l, delta],
+    )
+    .await?;
+    c.exec("DELETE FROM open_buckets WHERE n <= 0", args![])
+        .await?;
+    Ok(())
+}
+
 impl Store {
+    /// Recounts the open-case buckets from the cases (after a bulk load, or to check them).
+    pub async fn rebuild_open_buckets(&self) -> Result<()> {
+        self.write(|c| {
+            Box::pin(async move {
+                c.exec("DELETE FROM open_buckets", args![]).await?;
+                c.exec(
+                    "INSERT INTO open_buckets (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, n) \
+                     SELECT region, department, item_code, COALESCE(handled_by, 0), yellow_from, internal_due, promised_due, legal_due, COUNT(*) \
+                     FROM cases WHERE status IN ('accepted', 'in_stage', 'suspended') AND promised_due IS NOT NULL AND yellow_from IS NOT NULL \
+                     GROUP BY region, department, item_code, COALESCE(handled_by, 0), yellow_from, internal_due, promised_due, legal_due",
+                    args![],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
     /// Moves a case's acceptance to an earlier day and recomputes its deadlines. Only the
     /// platform itself may do this (the demo loader shows cases in every light); it is audited.
     pub async fn backdate_acceptance(
@@ -168,11 +260,13 @@ impl Store {
         let actor = actor.clone();
         self.write(move |c| {
             Box::pin(async move {
+                bucket_delta(c, id, -1).await?;
                 c.exec(
                     "UPDATE cases SET accepted_on = $1, internal_due = $2, promised_due = $3, legal_due = $4, yellow_from = $5 WHERE id = $6",
                     crate::args![d.accepted_on.to_string(), d.internal.to_string(), d.promised.to_string(), d.legal.to_string(), d.yellow_from.to_string(), id],
                 )
                 .await?;
+                bucket_delta(c, id, 1).await?;
                 crate::audit::record(
                     c,
                     &actor,

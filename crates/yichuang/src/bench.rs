@@ -29,6 +29,9 @@ pub struct BenchArgs {
     /// sqlite, postgres or all.
     #[arg(long, default_value = "all")]
     pub backend: String,
+    /// Open cases generated for the supervision dashboard benchmark (0 skips it).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub dashboard_cases: i64,
     /// Benchmark this database instead of a temporary one (it is written to).
     #[arg(long)]
     pub database_url: Option<String>,
@@ -339,9 +342,126 @@ async fn bench_backend(
         started.elapsed(),
         1,
     ));
+    if args.dashboard_cases > 0 {
+        out.extend(bench_dashboard(name, &store, args).await?);
+    }
     store.close().await;
     if dir.is_none() {
         let _ = std::fs::remove_dir_all(&files);
+    }
+    Ok(out)
+}
+
+/// Generates open cases spread over ten counties of one city (synthetic dates, calendar days),
+/// then times the supervisor's counts by light and a filtered page of 50, as a supervisor of
+/// one county and of the whole city.
+async fn bench_dashboard(
+    name: &str,
+    store: &Store,
+    args: &BenchArgs,
+) -> Result<Vec<Record>, String> {
+    use yichuang_store::supervision::DashboardFilter;
+    let n = args.dashboard_cases;
+    let today = time::OffsetDateTime::now_utc().date();
+    let applicant: i64 = store
+        .account_by_login("clerk.js")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no clerk")?
+        .id;
+    if !args.json {
+        eprintln!("== {name}: generating {n} open cases for the dashboard…");
+    }
+    let t = Instant::now();
+    let sql = match store.backend() {
+        yichuang_store::Backend::Sqlite => format!(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) \
+             INSERT INTO cases (item_code, applicant_id, status, region, department, form, secret, channel, created_at, updated_at, handled_by, \
+               accepted_on, internal_due, promised_due, legal_due, yellow_from) \
+             SELECT '{ITEM}', {applicant}, 'accepted', printf('3608%02d', 21 + i % 10), CASE WHEN i % 3 = 0 THEN '360822-ZJJ' ELSE '360822-ZRZYJ' END, '{{}}', 'X', 'online', 0, 0, {applicant}, \
+               date('{today}', '-' || (i % 60) || ' days'), date('{today}', '-' || (i % 60) || ' days', '+10 days'), \
+               date('{today}', '-' || (i % 60) || ' days', '+15 days'), date('{today}', '-' || (i % 60) || ' days', '+28 days'), \
+               date('{today}', '-' || (i % 60) || ' days', '+6 days') FROM s"
+        ),
+        yichuang_store::Backend::Postgres => format!(
+            "INSERT INTO cases (item_code, applicant_id, status, region, department, form, secret, channel, created_at, updated_at, handled_by, \
+               accepted_on, internal_due, promised_due, legal_due, yellow_from) \
+             SELECT '{ITEM}', {applicant}, 'accepted', '3608' || lpad((21 + i % 10)::text, 2, '0'), CASE WHEN i % 3 = 0 THEN '360822-ZJJ' ELSE '360822-ZRZYJ' END, '{{}}', 'X', 'online', 0, 0, {applicant}, \
+               to_char(DATE '{today}' - (i % 60), 'YYYY-MM-DD'), to_char(DATE '{today}' - (i % 60) + 10, 'YYYY-MM-DD'), \
+               to_char(DATE '{today}' - (i % 60) + 15, 'YYYY-MM-DD'), to_char(DATE '{today}' - (i % 60) + 28, 'YYYY-MM-DD'), \
+               to_char(DATE '{today}' - (i % 60) + 6, 'YYYY-MM-DD') FROM generate_series(1, {n}) AS i"
+        ),
+    };
+    store
+        .write(move |c| Box::pin(async move { c.exec(&sql, yichuang_store::args![]).await }))
+        .await
+        .map_err(|e| e.to_string())?;
+    store
+        .rebuild_open_buckets()
+        .await
+        .map_err(|e| e.to_string())?;
+    let analyze = if store.backend() == yichuang_store::Backend::Postgres {
+        "ANALYZE cases"
+    } else {
+        "ANALYZE"
+    };
+    store
+        .write(move |c| Box::pin(async move { c.batch(analyze).await }))
+        .await
+        .map_err(|e| e.to_string())?;
+    if !args.json {
+        eprintln!("   generated in {:.1} s", t.elapsed().as_secs_f64());
+    }
+    let mut out = Vec::new();
+    let today_s = today.to_string();
+    for (scope, region) in [("county", "360822"), ("city", "360800")] {
+        let sup = Actor {
+            account_id: applicant,
+            kind: ActorKind::Staff {
+                role: Role::Supervisor,
+                region: RegionCode::parse(region).map_err(|e| e.to_string())?,
+            },
+            client_addr: "bench".into(),
+        };
+        for (op, filter, limit) in [
+            ("counts", DashboardFilter::default(), 0),
+            (
+                "page_red_dept",
+                DashboardFilter {
+                    light: Some(yichuang_core::deadline::Light::Red),
+                    department: Some("360822-ZJJ".into()),
+                    ..Default::default()
+                },
+                50,
+            ),
+        ] {
+            let mut lat = Vec::new();
+            let started = Instant::now();
+            for _ in 0..20 {
+                let t = Instant::now();
+                let d = store
+                    .dashboard(
+                        &sup,
+                        &filter,
+                        &today_s,
+                        yichuang_store::cases::Page {
+                            cursor: None,
+                            limit,
+                        },
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                std::hint::black_box(d);
+                lat.push(t.elapsed());
+            }
+            out.push(record(
+                &format!("dashboard_{op}_{scope}"),
+                name,
+                lat,
+                started.elapsed(),
+                1,
+            ));
+        }
     }
     Ok(out)
 }

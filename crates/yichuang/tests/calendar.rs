@@ -198,6 +198,25 @@ async fn supervision(db: Db) {
         .unwrap()
         .iter()
         .all(|c| c["department"] == dept));
+    // Withdrawing an open case takes it out of the counts at once.
+    let person = Api::login(&app, &yichuang_server::demo::demo_person_id(), PASSWORD).await;
+    let (s, _) = person
+        .post(
+            &format!("/api/v1/cases/{}/withdraw", reds[0]["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, after) = sup.get("/api/v1/supervision/cases").await;
+    assert_eq!(after["total"].as_i64().unwrap(), total - 1);
+    assert_eq!(
+        after["counts"]["red"].as_i64().unwrap_or(0),
+        v["counts"]["red"].as_i64().unwrap() - 1
+    );
+    assert_eq!(
+        after["total"].as_i64().unwrap(),
+        after["cases"].as_array().unwrap().len() as i64
+    );
     let (s, v) = sup.get("/api/v1/supervision/cases?light=purple").await;
     assert_eq!((s, v["code"].as_str()), (422, Some("supervision.light")));
     // Another region's supervisor sees none of Jishui's cases; a clerk sees no dashboard.
