@@ -123,11 +123,21 @@ impl Store {
             out.total += n;
             out.counts.insert(r.try_get("light")?, n);
         }
-        // A page of no cases asks for the counts alone.
-        if page.limit == 0 {
+        // A page of no cases asks for the counts alone; and when the counts say nothing
+        // matches, there is nothing to look for.
+        let matching = match f.light {
+            Some(l) => out.counts.get(l.as_str()).copied().unwrap_or(0),
+            None => out.total,
+        };
+        if page.limit == 0 || matching == 0 {
             return Ok(out);
         }
-        let mut list_cond = cond.clone();
+        // Newest first, read along the primary key: wrapping the indexed columns in an
+        // expression keeps both planners from sorting a whole county's cases for 50 rows.
+        let mut list_cond = cond.replace("c.status IN", "(c.status || '') IN").replace(
+            "c.region >= $2 AND c.region < $3",
+            "(c.region || '') >= $2 AND (c.region || '') < $3",
+        );
         if let Some(l) = f.light {
             list_cond.push_str(&format!(" AND {LIGHT_SQL} = '{}'", l.as_str()));
         }

@@ -429,7 +429,7 @@ async fn bench_dashboard(
                 "page_red_dept",
                 DashboardFilter {
                     light: Some(yichuang_core::deadline::Light::Red),
-                    department: Some("360822-ZJJ".into()),
+                    department: Some("360822-ZRZYJ".into()),
                     ..Default::default()
                 },
                 50,
