@@ -292,6 +292,32 @@ async fn flow(db: Db) {
         .await;
     assert_eq!(s, 403, "outside the admin's region");
 
+    // The supervisor's dashboard shows the region's open cases by light; a clerk has none.
+    let mut sup = Browser::new(&app);
+    sup.post(
+        "/login",
+        &[("login", "supervisor.js"), ("password", PASSWORD)],
+    )
+    .await;
+    let (s, html) = sup.get("/supervise").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("id=\"count-red\"")
+            && html.contains("open-cases")
+            && html.contains("light-overdue")
+    );
+    let (s, html) = sup.get("/supervise?light=red").await;
+    assert_eq!(s, 200);
+    assert!(
+        !html.contains(">超期</span>"),
+        "a red filter shows no overdue case"
+    );
+    let (s, _) = clerk.get("/supervise").await;
+    assert_eq!(s, 403);
+    // Staff see the case timeline.
+    let (_, html) = clerk.get(&case_url).await;
+    assert!(html.contains("id=\"timeline\"") && html.contains("一次性告知补正"));
+
     // The public status page needs the receipt's code.
     let anon = Browser::new(&app);
     let (_, html) = anon.get(&format!("/status?n={number}&s=WRONG1")).await;
