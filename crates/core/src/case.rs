@@ -166,6 +166,14 @@ pub enum CaseCommand {
     OpenStage,
     CompleteOnSpot,
     Withdraw,
+    /// Start a special procedure (特别程序): the clock stops.
+    Suspend {
+        reason: String,
+    },
+    /// End it: the case goes back to where it was (`to`), the clock runs again.
+    Resume {
+        to: CaseStatus,
+    },
 }
 
 impl CaseCommand {
@@ -179,6 +187,8 @@ impl CaseCommand {
             CaseCommand::OpenStage => "open_stage",
             CaseCommand::CompleteOnSpot => "complete",
             CaseCommand::Withdraw => "withdraw",
+            CaseCommand::Suspend { .. } => "suspend",
+            CaseCommand::Resume { .. } => "resume",
         }
     }
 }
@@ -194,6 +204,8 @@ pub enum CaseEvent {
     StageOpened,
     Completed,
     Withdrawn,
+    Suspended,
+    Resumed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -281,6 +293,22 @@ pub fn apply(
             next.status = S::Completed;
             CaseEvent::Completed
         }
+        (S::Accepted | S::InStage, CaseCommand::Suspend { reason }) => {
+            if reason.trim().is_empty() {
+                return Err(DomainError::ReasonRequired);
+            }
+            next.status = S::Suspended;
+            CaseEvent::Suspended
+        }
+        (
+            S::Suspended,
+            CaseCommand::Resume {
+                to: to @ (S::Accepted | S::InStage),
+            },
+        ) => {
+            next.status = *to;
+            CaseEvent::Resumed
+        }
         (
             S::Submitted | S::CorrectionRequired | S::Accepted | S::InStage | S::Suspended,
             CaseCommand::Withdraw,
@@ -308,6 +336,13 @@ mod tests {
             Just(CaseCommand::OpenStage),
             Just(CaseCommand::CompleteOnSpot),
             Just(CaseCommand::Withdraw),
+            "[a-z ]{0,3}".prop_map(|r| CaseCommand::Suspend { reason: r }),
+            prop_oneof![
+                Just(CaseStatus::Accepted),
+                Just(CaseStatus::InStage),
+                Just(CaseStatus::Completed)
+            ]
+            .prop_map(|to| CaseCommand::Resume { to }),
         ]
     }
 
@@ -331,6 +366,7 @@ mod tests {
                 (S::Accepted, S::InStage), (S::Accepted, S::Completed),
                 (S::Submitted, S::Withdrawn), (S::CorrectionRequired, S::Withdrawn),
                 (S::Accepted, S::Withdrawn), (S::InStage, S::Withdrawn), (S::Suspended, S::Withdrawn),
+                (S::Accepted, S::Suspended), (S::InStage, S::Suspended), (S::Suspended, S::Accepted), (S::Suspended, S::InStage),
             ];
             let mut st = start(immediate);
             for c in &cmds {

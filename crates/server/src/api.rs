@@ -47,6 +47,8 @@ use yichuang_store::catalog::ItemFilter;
         correct_case,
         complete_case,
         withdraw_case,
+        suspend_case,
+        resume_case,
         walk_in,
         crate::calendar::add_working_days,
         crate::supervision::dashboard_api,
@@ -95,6 +97,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{case}/corrections", post(correct_case))
         .route("/api/v1/cases/{case}/complete", post(complete_case))
         .route("/api/v1/cases/{case}/withdraw", post(withdraw_case))
+        .route("/api/v1/cases/{case}/suspend", post(suspend_case))
+        .route("/api/v1/cases/{case}/resume", post(resume_case))
         .route("/api/v1/cases/{case}/audit", get(case_audit))
         .route("/api/v1/walk-ins", post(walk_in))
         .route("/api/v1/admin/regions", put(admin_put_region))
@@ -593,7 +597,8 @@ async fn get_case(State(st): State<AppState>, c: Caller, Path(key): Path<String>
         .case_view(&c.actor(), id)
         .await
         .map_err(store_err(c.lang))?;
-    Ok(Json(json!({"case": v})).into_response())
+    let suspensions = st.store.suspensions(id).await.map_err(store_err(c.lang))?;
+    Ok(Json(json!({"case": v, "suspensions": suspensions})).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -823,6 +828,55 @@ async fn withdraw_case(
         .await
         .map_err(store_err(c.lang))?;
     Ok(Json(json!({"id": id, "status": "withdrawn"})).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SuspendBody {
+    /// GB/T 39046 A.7: 1 延长审批, 2 other (expert review, hearing, testing, inspection …)
+    kind: String,
+    /// e.g. 专家评审
+    name: String,
+    reason: String,
+}
+
+/// Start a special procedure (特别程序): the clock stops until it ends.
+#[utoipa::path(post, path = "/api/v1/cases/{case}/suspend", request_body = SuspendBody,
+    responses((status = 200, description = "clock stopped"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn suspend_case(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Json(b): Json<SuspendBody>,
+) -> ApiResult {
+    c.check_csrf(csrf_header(&headers))?;
+    let id = resolve_case(&st, &key, c.lang).await?;
+    let today = crate::supervision::local_today(st.config.utc_offset_hours);
+    st.store
+        .suspend(&c.actor(), id, &b.kind, &b.name, &b.reason, today)
+        .await
+        .map_err(store_err(c.lang))?;
+    Ok(Json(json!({"id": id, "status": "suspended"})).into_response())
+}
+
+/// End the special procedure: every deadline moves by the working days it took.
+#[utoipa::path(post, path = "/api/v1/cases/{case}/resume",
+    responses((status = 200, description = "clock running"), (status = 409, body = ErrorBody)))]
+async fn resume_case(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> ApiResult {
+    c.check_csrf(csrf_header(&headers))?;
+    let id = resolve_case(&st, &key, c.lang).await?;
+    let today = crate::supervision::local_today(st.config.utc_offset_hours);
+    let k = st
+        .store
+        .resume(&c.actor(), id, today)
+        .await
+        .map_err(store_err(c.lang))?;
+    Ok(Json(json!({"id": id, "stopped_working_days": k})).into_response())
 }
 
 /// The audit trail of one case (staff in the case's region only).

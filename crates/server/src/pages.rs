@@ -35,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{case}/upload/{material}", post(case_upload))
         .route("/cases/{case}/submit", post(case_submit))
         .route("/cases/{case}/withdraw", post(case_withdraw))
+        .route("/cases/{case}/suspend", post(case_suspend))
+        .route("/cases/{case}/resume", post(case_resume))
         .route("/cases/{case}/decide", post(case_decide))
         .route("/cases/{case}/receipt", get(receipt))
         .route("/cases/{case}/files/{sid}", get(download))
@@ -633,8 +635,47 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
         None => Vec::new(),
     };
     let staff_view = c.account.is_staff();
+    let stops = st.store.suspensions(v.id).await.map_err(se(lang))?;
+    let may_stop = staff_view
+        && matches!(
+            c.account.role.as_deref(),
+            Some("clerk" | "reviewer" | "manager")
+        )
+        && actor.may_in(Permission::ReadCases, &v.region);
     let body = html! {
         (body)
+        @if !stops.is_empty() || (may_stop && matches!(v.status, CaseStatus::Accepted | CaseStatus::InStage | CaseStatus::Suspended)) {
+            div.card #special-procedures {
+                h2 { (lang.t("特别程序（不计入办理时限）", "Special procedures (not counted in the time limit)")) }
+                @if !stops.is_empty() {
+                    table {
+                        tr { th { (lang.t("程序", "Procedure")) } th { (lang.t("理由", "Reason")) } th { (lang.t("起止", "From / to")) } th { (lang.t("工作日", "Working days")) } }
+                        @for p in &stops {
+                            tr { td { (p.name) } td { (p.reason) } td { (p.started_on) " — " (p.ended_on.clone().unwrap_or_else(|| lang.t("进行中", "ongoing").into())) } td { (p.working_days.map(|k| k.to_string()).unwrap_or_default()) } }
+                        }
+                    }
+                }
+                @if may_stop && v.status == CaseStatus::Suspended {
+                    form method="post" action={"/cases/" (v.id) "/resume"} {
+                        input type="hidden" name="csrf" value=(c.csrf);
+                        button #resume type="submit" { (lang.t("结束特别程序，恢复计时", "End the procedure, restart the clock")) }
+                    }
+                }
+                @if may_stop && matches!(v.status, CaseStatus::Accepted | CaseStatus::InStage) {
+                    form method="post" action={"/cases/" (v.id) "/suspend"} {
+                        input type="hidden" name="csrf" value=(c.csrf);
+                        div.row {
+                            div { label for="sp_kind" { (lang.t("种类", "Kind")) } select #sp_kind name="kind" {
+                                option value="2" { (lang.t("2 除延长审批外的特别程序", "2 other special procedure")) }
+                                option value="1" { (lang.t("1 延长审批", "1 extension")) } } }
+                            div { label for="sp_name" { (lang.t("名称", "Name")) } input #sp_name type="text" name="name" placeholder="专家评审" required; }
+                            div { label for="sp_reason" { (lang.t("理由", "Reason")) } input #sp_reason type="text" name="reason" required; }
+                        }
+                        p { button.secondary #suspend type="submit" { (lang.t("启动特别程序（暂停计时）", "Start (stop the clock)")) } }
+                    }
+                }
+            }
+        }
         @if !timeline.is_empty() {
             div.card #timeline {
                 h2 { (lang.t("办理过程", "Timeline")) }
@@ -668,6 +709,14 @@ fn action_name(lang: Lang, action: &str) -> String {
         "case.notify_corrections" => ("一次性告知补正", "Correction notice"),
         "case.complete" => ("办结", "Completed"),
         "case.withdraw" => ("撤回", "Withdrawn"),
+        "case.suspend" => (
+            "启动特别程序（暂停计时）",
+            "Special procedure started (clock stopped)",
+        ),
+        "case.resume" => (
+            "特别程序结束（恢复计时）",
+            "Special procedure ended (clock running)",
+        ),
         "demo.backdate" => ("演示数据：调整受理日期", "Demo: acceptance date moved"),
         other => (other, other),
     };
@@ -812,6 +861,46 @@ async fn case_withdraw(
     let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
     st.store
         .withdraw(&c.actor(), id)
+        .await
+        .map_err(se(c.lang))?;
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct SuspendForm {
+    csrf: Option<String>,
+    kind: String,
+    name: String,
+    reason: String,
+}
+
+async fn case_suspend(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(key): Path<String>,
+    Form(f): Form<SuspendForm>,
+) -> PageResult {
+    c.check_csrf(f.csrf.as_deref()).map_err(pe(c.lang))?;
+    let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
+    let today = crate::supervision::local_today(st.config.utc_offset_hours);
+    st.store
+        .suspend(&c.actor(), id, &f.kind, &f.name, &f.reason, today)
+        .await
+        .map_err(se(c.lang))?;
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+}
+
+async fn case_resume(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(key): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> PageResult {
+    c.check_csrf(f.csrf.as_deref()).map_err(pe(c.lang))?;
+    let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
+    let today = crate::supervision::local_today(st.config.utc_offset_hours);
+    st.store
+        .resume(&c.actor(), id, today)
         .await
         .map_err(se(c.lang))?;
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
@@ -1418,7 +1507,7 @@ async fn supervise_page(
                     }
                 }
             }
-            p.muted { (lang.t("在办件合计：", "Open cases: ")) (d.total) }
+            p.muted { (lang.t("在办件合计：", "Open cases: ")) (d.total) " · " (lang.t("特别程序暂停计时：", "Clock stopped by a special procedure: ")) span #count-stopped { (d.counts.get("stopped").copied().unwrap_or(0)) } }
             form method="get" action="/supervise" {
                 div.row {
                     div { label for="s_dept" { (lang.t("部门", "Department")) } select #s_dept name="department" { option value="" { (lang.t("全部", "All")) } @for x in &depts { option value=(x.code) selected[sel(&q.department, &x.code)] { (x.name) } } } }

@@ -166,21 +166,21 @@ pub enum WindowDecision {
     CompleteOnSpot,
 }
 
-struct Row0 {
-    id: i64,
-    number: Option<String>,
-    item_code: String,
-    applicant_id: i64,
-    status: CaseStatus,
-    region: String,
-    channel: String,
-    version: i64,
-    form: String,
-    commitment_signed: bool,
-    item: ServiceItem,
+pub(crate) struct Row0 {
+    pub(crate) id: i64,
+    pub(crate) number: Option<String>,
+    pub(crate) item_code: String,
+    pub(crate) applicant_id: i64,
+    pub(crate) status: CaseStatus,
+    pub(crate) region: String,
+    pub(crate) channel: String,
+    pub(crate) version: i64,
+    pub(crate) form: String,
+    pub(crate) commitment_signed: bool,
+    pub(crate) item: ServiceItem,
 }
 
-async fn load(c: &mut dyn Tx, id: i64) -> Result<Row0> {
+pub(crate) async fn load(c: &mut dyn Tx, id: i64) -> Result<Row0> {
     let r = c.opt("SELECT c.id, c.number, c.item_code, c.applicant_id, c.status, c.region, c.channel, c.version, c.form, c.commitment_signed, i.body \
          FROM cases c JOIN items i ON i.code = c.item_code WHERE c.id = $1", args![id])
     .await?
@@ -212,7 +212,12 @@ fn may_read(actor: &Actor, row_applicant: i64, region: &str) -> bool {
     actor.owns(row_applicant) || actor.may_in(Permission::ReadCases, region)
 }
 
-async fn set_status(c: &mut dyn Tx, row: &Row0, next: CaseStatus, extra_sql: &str) -> Result<()> {
+pub(crate) async fn set_status(
+    c: &mut dyn Tx,
+    row: &Row0,
+    next: CaseStatus,
+    extra_sql: &str,
+) -> Result<()> {
     let sql = format!(
         "UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra_sql} WHERE id = $3 AND version = $4"
     );
@@ -229,7 +234,7 @@ async fn set_status(c: &mut dyn Tx, row: &Row0, next: CaseStatus, extra_sql: &st
     Ok(())
 }
 
-fn state_of(row: &Row0) -> CaseState {
+pub(crate) fn state_of(row: &Row0) -> CaseState {
     CaseState {
         status: row.status,
         immediate: row.item.is_immediate(),
@@ -237,7 +242,7 @@ fn state_of(row: &Row0) -> CaseState {
     }
 }
 
-async fn audit_case(
+pub(crate) async fn audit_case(
     c: &mut dyn Tx,
     actor: &Actor,
     action: &str,
@@ -331,7 +336,7 @@ fn local_date_of(ms: i64, offset_hours: i8) -> time::Date {
         .unwrap_or_else(|_| local_today(offset_hours))
 }
 
-fn local_today(offset_hours: i8) -> time::Date {
+pub(crate) fn local_today(offset_hours: i8) -> time::Date {
     let off = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::now_utc().to_offset(off).date()
 }
@@ -746,7 +751,6 @@ impl Store {
                 Some(d),
                 CaseStatus::Accepted
                 | CaseStatus::InStage
-                | CaseStatus::Suspended
                 | CaseStatus::Approved
                 | CaseStatus::Denied
                 | CaseStatus::Completed

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod error;
 pub mod files;
 pub mod supervision;
+pub mod suspensions;
 pub mod tx;
 mod writer;
 
@@ -50,6 +51,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         6,
         include_str!("../migrations/sqlite/0006_open_buckets.sql"),
     ),
+    (7, include_str!("../migrations/sqlite/0007_suspensions.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -63,6 +65,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         6,
         include_str!("../migrations/postgres/0006_open_buckets.sql"),
+    ),
+    (
+        7,
+        include_str!("../migrations/postgres/0007_suspensions.sql"),
     ),
 ];
 

@@ -79,7 +79,7 @@ impl Store {
         let (lo, hi) = region.code_range();
         let mut args: Vec<String> = vec![today.to_string(), lo, hi];
         let mut cond = String::from(
-            "c.status IN ('accepted', 'in_stage', 'suspended') AND c.region >= $2 AND c.region < $3 AND c.promised_due IS NOT NULL",
+            "c.status IN ('accepted', 'in_stage') AND c.region >= $2 AND c.region < $3 AND c.promised_due IS NOT NULL",
         );
         let mut add = |col: &str, v: String, cond: &mut String| {
             args.push(v);
@@ -101,7 +101,7 @@ impl Store {
         let from = "FROM cases c JOIN items i ON i.code = c.item_code LEFT JOIN accounts h ON h.id = c.handled_by";
         // Counts come from the buckets: the same conditions on the same columns.
         let bucket_cond = cond
-            .replace("c.status IN ('accepted', 'in_stage', 'suspended') AND ", "")
+            .replace("c.status IN ('accepted', 'in_stage') AND ", "")
             .replace(" AND c.promised_due IS NOT NULL", "")
             .replace(
                 "h.window_id = ",
@@ -123,6 +123,15 @@ impl Store {
             out.total += n;
             out.counts.insert(r.try_get("light")?, n);
         }
+        // Cases whose clock is stopped by a special procedure, counted apart.
+        let stopped: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cases WHERE status = 'suspended' AND region >= $1 AND region < $2",
+        )
+        .bind(&args[1])
+        .bind(&args[2])
+        .fetch_one(self.pool())
+        .await?;
+        out.counts.insert("stopped".into(), stopped);
         // A page of no cases asks for the counts alone; and when the counts say nothing
         // matches, there is nothing to look for.
         let matching = match f.light {
@@ -187,10 +196,8 @@ pub async fn bucket_delta(c: &mut dyn Tx, case_id: i64, delta: i64) -> Result<()
     else {
         return Ok(());
     };
-    let open = matches!(
-        r.str("status")?.as_str(),
-        "accepted" | "in_stage" | "suspended"
-    );
+    // A case in a special procedure has its clock stopped: it has no light to count.
+    let open = matches!(r.str("status")?.as_str(), "accepted" | "in_stage");
     let (Some(y), Some(i), Some(p), Some(l)) = (
         r.opt_str("yellow_from")?,
         r.opt_str("internal_due")?,
@@ -223,7 +230,7 @@ impl Store {
                 c.exec(
                     "INSERT INTO open_buckets (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, n) \
                      SELECT region, department, item_code, COALESCE(handled_by, 0), yellow_from, internal_due, promised_due, legal_due, COUNT(*) \
-                     FROM cases WHERE status IN ('accepted', 'in_stage', 'suspended') AND promised_due IS NOT NULL AND yellow_from IS NOT NULL \
+                     FROM cases WHERE status IN ('accepted', 'in_stage') AND promised_due IS NOT NULL AND yellow_from IS NOT NULL \
                      GROUP BY region, department, item_code, COALESCE(handled_by, 0), yellow_from, internal_due, promised_due, legal_due",
                     args![],
                 )

@@ -217,6 +217,95 @@ async fn supervision(db: Db) {
         after["total"].as_i64().unwrap(),
         after["cases"].as_array().unwrap().len() as i64
     );
+    // A special procedure stops the clock: the case leaves the lights and is counted apart;
+    // ending it moves every deadline by exactly the working days it took.
+    let open = after["cases"].as_array().unwrap()[0].clone();
+    let oid = open["id"].as_i64().unwrap();
+    let clerk_api = Api::login(&app, "clerk.js", PASSWORD).await;
+    let (s, v2) = clerk_api
+        .post(
+            &format!("/api/v1/cases/{oid}/suspend"),
+            json!({"kind": "2", "name": "专家评审", "reason": ""}),
+        )
+        .await;
+    assert_eq!(
+        (s, v2["code"].as_str()),
+        (422, Some("case.reason_required"))
+    );
+    let (s, v2) = clerk_api
+        .post(
+            &format!("/api/v1/cases/{oid}/suspend"),
+            json!({"kind": "7", "name": "专家评审", "reason": "需专家论证"}),
+        )
+        .await;
+    assert_eq!((s, v2["code"].as_str()), (422, Some("suspension.kind")));
+    let (s, _) = clerk_api
+        .post(
+            &format!("/api/v1/cases/{oid}/suspend"),
+            json!({"kind": "2", "name": "专家评审", "reason": "需专家论证"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, during) = sup.get("/api/v1/supervision/cases").await;
+    assert_eq!(
+        during["total"].as_i64().unwrap(),
+        after["total"].as_i64().unwrap() - 1
+    );
+    assert_eq!(during["counts"]["stopped"], 1);
+    let (_, case) = sup.get(&format!("/api/v1/cases/{oid}")).await;
+    assert!(
+        case["case"]["light"].is_null(),
+        "no light while the clock is stopped"
+    );
+    let (s, _) = clerk_api
+        .post(
+            &format!("/api/v1/cases/{oid}/suspend"),
+            json!({"kind": "2", "name": "听证", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(s, 409, "already stopped");
+    let (s, v2) = clerk_api
+        .post(&format!("/api/v1/cases/{oid}/resume"), json!({}))
+        .await;
+    assert_eq!((s, v2["stopped_working_days"].as_i64()), (200, Some(0)));
+    let (_, back) = sup.get(&format!("/api/v1/cases/{oid}")).await;
+    assert_eq!(
+        back["case"]["deadlines"], case["case"]["deadlines"],
+        "a same-day procedure moves nothing"
+    );
+    assert_eq!(back["suspensions"].as_array().unwrap().len(), 1);
+    // The store, given dates: a procedure over N calendar days moves deadlines by its working days.
+    let clerk_actor = app
+        .store
+        .account_by_login("clerk.js")
+        .await
+        .unwrap()
+        .unwrap()
+        .actor("test");
+    let d1 = time::macros::date!(2026 - 09 - 24);
+    let d2 = time::macros::date!(2026 - 10 - 12);
+    app.store
+        .suspend(&clerk_actor, oid, "2", "检验检测", "送检", d1)
+        .await
+        .unwrap();
+    let k = app.store.resume(&clerk_actor, oid, d2).await.unwrap();
+    let cal = app.store.calendar(Some("360822")).await.unwrap();
+    assert_eq!(k, cal.working_days_between(d1, d2));
+    assert_eq!(
+        k, 7,
+        "9/25-9/27 中秋 and 10/1-10/7 国庆 do not count; 10/10 is worked"
+    );
+    let (_, moved) = sup.get(&format!("/api/v1/cases/{oid}")).await;
+    let before = yichuang_core::calendar::parse_date(
+        back["case"]["deadlines"]["promised"].as_str().unwrap(),
+    )
+    .unwrap();
+    let after_p = yichuang_core::calendar::parse_date(
+        moved["case"]["deadlines"]["promised"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cal.working_days_between(before, after_p), k);
+
     let (s, v) = sup.get("/api/v1/supervision/cases?light=purple").await;
     assert_eq!((s, v["code"].as_str()), (422, Some("supervision.light")));
     // Another region's supervisor sees none of Jishui's cases; a clerk sees no dashboard.
