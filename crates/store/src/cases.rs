@@ -1259,6 +1259,22 @@ async fn decide_in(
         if cmds.len() == 2 { ", accepted_at = $2" } else { "" },
         if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10, yellow_from = $11" } else { "" });
     let due = |f: fn(&Deadlines) -> time::Date| deadlines.as_ref().map(|d| f(d).to_string());
+    // 容缺: a deferred material is due no later than the promised completion date.
+    if let Some(d) = &deadlines {
+        let promised = d.promised.to_string();
+        if let Some(late) = stored.iter().find(|k| {
+            k.verdict == "deferred"
+                && k.due_date
+                    .as_deref()
+                    .is_some_and(|due| due > promised.as_str())
+        }) {
+            return Err(StoreError::invalid(
+                "check.due_after_promised",
+                format!("The deferred material {} is due after the promised completion date {promised}.", late.material_code),
+                format!("容缺材料 {} 的补交日期晚于承诺办结日期 {promised}。", late.material_code),
+            ));
+        }
+    }
     // The supervision buckets follow the case: out of its old bucket, into its new one.
     crate::supervision::bucket_delta(c, id, -1).await?;
     let done = c

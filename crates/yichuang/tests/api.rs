@@ -310,12 +310,37 @@ async fn story(db: Db) {
         .post(&format!("/api/v1/cases/{number}/checks"), json!({"checks": [{"material_code": "M01", "verdict": "deferred", "due_date": "2099-01-01"}]}))
         .await;
     assert_eq!((s, v["code"].as_str()), (422, Some("check.not_deferrable")));
+    // 容缺 is never due after the promised completion date; nothing changes when refused.
     let (s, v) = clerk
         .post(
             &format!("/api/v1/cases/{number}/accept"),
             json!({"checks": [
             {"material_code": "M01", "verdict": "ok"}, {"material_code": "M03", "verdict": "ok"},
             {"material_code": "M04", "verdict": "deferred", "due_date": "2099-01-01"}]}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("check.due_after_promised")),
+        "{v}"
+    );
+    let (_, still) = a.get(&format!("/api/v1/cases/{number}")).await;
+    assert_eq!(still["case"]["status"], "submitted");
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
+        .date();
+    let (_, next) = anon
+        .get(&format!(
+            "/api/v1/calendar/add-working-days?date={today}&n=1&region=360822"
+        ))
+        .await;
+    let due = next["result"].as_str().unwrap().to_string();
+    let (s, v) = clerk
+        .post(
+            &format!("/api/v1/cases/{number}/accept"),
+            json!({"checks": [
+            {"material_code": "M01", "verdict": "ok"}, {"material_code": "M03", "verdict": "ok"},
+            {"material_code": "M04", "verdict": "deferred", "due_date": due}]}),
         )
         .await;
     assert_eq!((s, v["status"].as_str()), (200, Some("accepted")), "{v}");
