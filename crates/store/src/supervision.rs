@@ -15,19 +15,6 @@ use yichuang_core::{Actor, ActorKind, Permission};
 const LIGHT_SQL: &str = "CASE WHEN c.promised_due < $1 OR c.legal_due < $1 THEN 'overdue' \
      WHEN c.internal_due < $1 THEN 'red' WHEN c.yellow_from <= $1 THEN 'yellow' ELSE 'green' END";
 
-/// Closes the parenthesis opened for a window filter's subquery (`... window_id = $n)`).
-fn close_window_subquery(cond: &str) -> String {
-    match cond.find("window_id = $") {
-        Some(i) => {
-            let rest = &cond[i + "window_id = $".len()..];
-            let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
-            let cut = i + "window_id = $".len() + digits;
-            format!("{}){}", &cond[..cut], &cond[cut..])
-        }
-        None => cond.to_string(),
-    }
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct DashboardFilter {
     pub department: Option<String>,
@@ -78,40 +65,40 @@ impl Store {
         }
         let (lo, hi) = region.code_range();
         let mut args: Vec<String> = vec![today.to_string(), lo, hi];
-        let mut cond = String::from(
-            "c.status IN ('accepted', 'in_stage') AND c.region >= $2 AND c.region < $3 AND c.promised_due IS NOT NULL",
-        );
-        let mut add = |col: &str, v: String, cond: &mut String| {
-            args.push(v);
-            cond.push_str(&format!(" AND {col} = ${}", args.len()));
-        };
-        if let Some(d) = f.department.clone().filter(|s| !s.is_empty()) {
-            add("c.department", d, &mut cond);
-        }
-        if let Some(i) = f.item.clone().filter(|s| !s.is_empty()) {
-            add("c.item_code", i, &mut cond);
+        // The filters, written once for a table alias: `c` for cases, `b` for buckets. Ids
+        // come from typed values, never from raw text.
+        let mut filters: Vec<(&str, String)> = Vec::new();
+        for (col, v) in [("department", &f.department), ("item_code", &f.item)] {
+            if let Some(v) = v.clone().filter(|s| !s.is_empty()) {
+                args.push(v);
+                filters.push((col, format!("= ${}", args.len())));
+            }
         }
         if let Some(w) = f.window.clone().filter(|s| !s.is_empty()) {
-            add("h.window_id", w, &mut cond);
+            args.push(w);
+            filters.push((
+                "handled_by",
+                format!(
+                    "IN (SELECT id FROM accounts WHERE window_id = ${})",
+                    args.len()
+                ),
+            ));
         }
-        // Ids and lights come from typed values, never from raw text.
         if let Some(s) = f.staff {
-            cond.push_str(&format!(" AND c.handled_by = {s}"));
+            filters.push(("handled_by", format!("= {s}")));
         }
-        let from = "FROM cases c JOIN items i ON i.code = c.item_code LEFT JOIN accounts h ON h.id = c.handled_by";
-        // Counts come from the buckets: the same conditions on the same columns.
-        let bucket_cond = cond
-            .replace("c.status IN ('accepted', 'in_stage') AND ", "")
-            .replace(" AND c.promised_due IS NOT NULL", "")
-            .replace(
-                "h.window_id = ",
-                "c.handled_by IN (SELECT id FROM accounts WHERE window_id = ",
-            )
-            .replace("c.", "b.");
-        let bucket_cond = close_window_subquery(&bucket_cond);
+        let filter_sql = |alias: &str| -> String {
+            filters
+                .iter()
+                .map(|(col, test)| format!(" AND {alias}.{col} {test}"))
+                .collect()
+        };
+        // Counts come from the buckets, which hold only open cases with deadlines.
         let counts_sql = format!(
-            "SELECT {} AS light, CAST(SUM(b.n) AS BIGINT) AS n FROM open_buckets b WHERE {bucket_cond} GROUP BY 1",
-            LIGHT_SQL.replace("c.", "b.")
+            "SELECT {} AS light, CAST(SUM(b.n) AS BIGINT) AS n FROM open_buckets b \
+             WHERE b.region >= $2 AND b.region < $3{} GROUP BY 1",
+            LIGHT_SQL.replace("c.", "b."),
+            filter_sql("b")
         );
         let mut q = sqlx::query(&counts_sql);
         for a in &args {
@@ -143,9 +130,10 @@ impl Store {
         }
         // Newest first, read along the primary key: wrapping the indexed columns in an
         // expression keeps both planners from sorting a whole county's cases for 50 rows.
-        let mut list_cond = cond.replace("c.status IN", "(c.status || '') IN").replace(
-            "c.region >= $2 AND c.region < $3",
-            "(c.region || '') >= $2 AND (c.region || '') < $3",
+        let mut list_cond = format!(
+            "(c.status || '') IN ('accepted', 'in_stage') AND (c.region || '') >= $2 AND (c.region || '') < $3 \
+             AND c.promised_due IS NOT NULL{}",
+            filter_sql("c")
         );
         if let Some(l) = f.light {
             list_cond.push_str(&format!(" AND {LIGHT_SQL} = '{}'", l.as_str()));
@@ -153,6 +141,7 @@ impl Store {
         if let Some(cur) = page.cursor {
             list_cond.push_str(&format!(" AND c.id < {cur}"));
         }
+        let from = "FROM cases c JOIN items i ON i.code = c.item_code LEFT JOIN accounts h ON h.id = c.handled_by";
         let list_sql = format!(
             "SELECT c.id, c.number, c.item_code, i.name AS item_name, c.department, c.status, h.name AS handler, \
              c.accepted_on, c.internal_due, c.promised_due, c.legal_due, {LIGHT_SQL} AS light {from} \
