@@ -298,15 +298,6 @@ pub fn mod37_36_check(s: &str) -> Option<char> {
     })
 }
 
-/// `138****1234`
-pub fn mask_phone(p: &str) -> String {
-    if p.len() >= 7 && p.is_ascii() {
-        format!("{}****{}", &p[..3], &p[p.len() - 4..])
-    } else {
-        "****".into()
-    }
-}
-
 /// A mainland mobile number: 11 digits starting with 1.
 pub fn valid_phone(p: &str) -> bool {
     p.len() == 11 && p.starts_with('1') && p.bytes().all(|c| c.is_ascii_digit())

@@ -117,16 +117,6 @@ impl crate::Store {
         rows.iter().map(row_to_record).collect()
     }
 
-    /// Audit records made by one actor, newest first.
-    pub async fn audit_by_actor(&self, actor_id: i64, limit: i64) -> Result<Vec<Record>> {
-        let rows = sqlx::query("SELECT * FROM audit WHERE actor_id = $1 ORDER BY id DESC LIMIT $2")
-            .bind(actor_id)
-            .bind(limit)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(row_to_record).collect()
-    }
-
     /// Recomputes a case's chain; false when any record was changed or removed.
     pub async fn verify_case_chain(&self, number: &str) -> Result<bool> {
         let rows = sqlx::query("SELECT * FROM audit WHERE stream = $1 ORDER BY id")

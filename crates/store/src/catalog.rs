@@ -150,21 +150,10 @@ impl Store {
     }
 
     pub async fn departments(&self) -> Result<Vec<Department>> {
-        let mut out = Vec::new();
-        for r in sqlx::query("SELECT code, name, name_en, region, uscc, phone FROM departments ORDER BY region, code")
+        let rows = sqlx::query("SELECT code, name, name_en, region, uscc, phone FROM departments ORDER BY region, code")
             .fetch_all(self.pool())
-            .await?
-        {
-            out.push(Department {
-                code: r.try_get("code")?,
-                name: r.try_get("name")?,
-                name_en: r.try_get("name_en")?,
-                region: r.try_get("region")?,
-                uscc: r.try_get("uscc")?,
-                phone: r.try_get("phone")?,
-            });
-        }
-        Ok(out)
+            .await?;
+        rows.iter().map(row_department).collect()
     }
 
     pub async fn categories(&self) -> Result<Vec<String>> {
@@ -241,11 +230,13 @@ impl Store {
     }
 
     pub async fn department(&self, code: &str) -> Result<Option<Department>> {
-        Ok(self
-            .departments()
-            .await?
-            .into_iter()
-            .find(|d| d.code == code))
+        let r = sqlx::query(
+            "SELECT code, name, name_en, region, uscc, phone FROM departments WHERE code = $1",
+        )
+        .bind(code)
+        .fetch_optional(self.pool())
+        .await?;
+        r.as_ref().map(row_department).transpose()
     }
 
     pub async fn region_name(&self, code: &str) -> Result<String> {
@@ -257,6 +248,17 @@ impl Store {
                 .unwrap_or_default(),
         )
     }
+}
+
+fn row_department(r: &sqlx::any::AnyRow) -> Result<Department> {
+    Ok(Department {
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
+        name_en: r.try_get("name_en")?,
+        region: r.try_get("region")?,
+        uscc: r.try_get("uscc")?,
+        phone: r.try_get("phone")?,
+    })
 }
 
 pub(crate) fn parse_item(body: &str) -> Result<ServiceItem> {

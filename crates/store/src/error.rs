@@ -62,12 +62,6 @@ impl StoreError {
     pub fn no_case() -> Self {
         Self::not_found("case.not_found", "No such case.", "未找到该办件。")
     }
-    pub fn is_unique_violation(&self) -> bool {
-        match self {
-            StoreError::Db(sqlx::Error::Database(e)) => e.is_unique_violation(),
-            _ => false,
-        }
-    }
 }
 
 impl From<yichuang_core::DomainError> for StoreError {
