@@ -851,7 +851,7 @@ async fn suspend_case(
 ) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
     let id = resolve_case(&st, &key, c.lang).await?;
-    let today = crate::supervision::local_today(st.config.utc_offset_hours);
+    let today = yichuang_store::local_today(st.config.utc_offset_hours);
     st.store
         .suspend(&c.actor(), id, &b.kind, &b.name, &b.reason, today)
         .await
@@ -870,7 +870,7 @@ async fn resume_case(
 ) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
     let id = resolve_case(&st, &key, c.lang).await?;
-    let today = crate::supervision::local_today(st.config.utc_offset_hours);
+    let today = yichuang_store::local_today(st.config.utc_offset_hours);
     let k = st
         .store
         .resume(&c.actor(), id, today)

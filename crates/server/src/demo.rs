@@ -261,9 +261,7 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
         Some(Light::Overdue),
         None,
     ];
-    let today = time::OffsetDateTime::now_utc()
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC))
-        .date();
+    let today = yichuang_store::local_today(st.config.utc_offset_hours);
     for (n, item) in plan.iter().cycle().take(12).enumerate() {
         let form: std::collections::BTreeMap<String, String> = item
             .fields

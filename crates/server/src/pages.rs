@@ -882,7 +882,7 @@ async fn case_suspend(
 ) -> PageResult {
     c.check_csrf(f.csrf.as_deref()).map_err(pe(c.lang))?;
     let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
-    let today = crate::supervision::local_today(st.config.utc_offset_hours);
+    let today = yichuang_store::local_today(st.config.utc_offset_hours);
     st.store
         .suspend(&c.actor(), id, &f.kind, &f.name, &f.reason, today)
         .await
@@ -898,7 +898,7 @@ async fn case_resume(
 ) -> PageResult {
     c.check_csrf(f.csrf.as_deref()).map_err(pe(c.lang))?;
     let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
-    let today = crate::supervision::local_today(st.config.utc_offset_hours);
+    let today = yichuang_store::local_today(st.config.utc_offset_hours);
     st.store
         .resume(&c.actor(), id, today)
         .await

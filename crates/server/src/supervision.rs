@@ -35,12 +35,6 @@ pub fn parse_light(s: &str) -> Option<Light> {
         .find(|l| l.as_str() == s)
 }
 
-/// Today in the hall's time zone.
-pub fn local_today(offset_hours: i8) -> time::Date {
-    let off = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(off).date()
-}
-
 /// Loads the dashboard for a caller; only supervisors, managers and admins see it.
 pub async fn load(st: &AppState, c: &Caller, q: &DashboardQuery) -> Result<Dashboard, ApiError> {
     let actor = c.actor();
@@ -87,7 +81,7 @@ pub async fn load(st: &AppState, c: &Caller, q: &DashboardQuery) -> Result<Dashb
         staff,
         light,
     };
-    let today = local_today(st.config.utc_offset_hours).to_string();
+    let today = yichuang_store::local_today(st.config.utc_offset_hours).to_string();
     st.store
         .dashboard(
             &actor,

@@ -6,7 +6,7 @@ use crate::args;
 use crate::audit::{self, Entry};
 use crate::catalog::parse_item;
 use crate::tx::Tx;
-use crate::{now_ms, Result, Store, StoreError};
+use crate::{local_date_of, local_today, now_ms, Result, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -327,18 +327,6 @@ fn random_secret() -> String {
     (0..6)
         .map(|_| CH[r.gen_range(0..CH.len())] as char)
         .collect()
-}
-
-fn local_date_of(ms: i64, offset_hours: i8) -> time::Date {
-    let off = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .map(|t| t.to_offset(off).date())
-        .unwrap_or_else(|_| local_today(offset_hours))
-}
-
-pub(crate) fn local_today(offset_hours: i8) -> time::Date {
-    let off = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    time::OffsetDateTime::now_utc().to_offset(off).date()
 }
 
 impl Store {

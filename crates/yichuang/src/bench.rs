@@ -362,7 +362,7 @@ async fn bench_dashboard(
 ) -> Result<Vec<Record>, String> {
     use yichuang_store::supervision::DashboardFilter;
     let n = args.dashboard_cases;
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = yichuang_store::local_today(8);
     let applicant: i64 = store
         .account_by_login("clerk.js")
         .await

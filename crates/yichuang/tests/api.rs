@@ -326,9 +326,7 @@ async fn story(db: Db) {
     );
     let (_, still) = a.get(&format!("/api/v1/cases/{number}")).await;
     assert_eq!(still["case"]["status"], "submitted");
-    let today = time::OffsetDateTime::now_utc()
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap())
-        .date();
+    let today = yichuang_store::local_today(8);
     let (_, next) = anon
         .get(&format!(
             "/api/v1/calendar/add-working-days?date={today}&n=1&region=360822"
