@@ -319,7 +319,7 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
                     .window_decision(&clerk, id, checks, Some(WindowDecision::Accept))
                     .await
                     .map_err(e)?;
-                let cal = store.calendar_cached(&item.region).await.map_err(e)?;
+                let cal = store.calendar(Some(&item.region)).await.map_err(e)?;
                 let accepted_on = (0..120)
                     .map(|k| today - time::Duration::days(k))
                     .find(|acc| {

@@ -210,18 +210,19 @@ impl Store {
         Ok(())
     }
 
-    /// The calendar of a region, from the short-lived cache when it can.
-    pub async fn calendar_cached(&self, region: &str) -> Result<Arc<Calendar>> {
-        if let Some(c) = self.calendars.get(region) {
+    /// The calendar that applies in a region (the nation's when `region` is None), from the
+    /// short-lived cache when it can.
+    pub async fn calendar(&self, region: Option<&str>) -> Result<Arc<Calendar>> {
+        let key = region.unwrap_or(NATIONAL);
+        if let Some(c) = self.calendars.get(key) {
             return Ok(c);
         }
-        let c = Arc::new(self.calendar(Some(region)).await?);
-        self.calendars.put(region.to_string(), c.clone());
+        let c = Arc::new(self.load_calendar(region).await?);
+        self.calendars.put(key.to_string(), c.clone());
         Ok(c)
     }
 
-    /// The calendar that applies in a region (the nation's when `region` is None).
-    pub async fn calendar(&self, region: Option<&str>) -> Result<Calendar> {
+    async fn load_calendar(&self, region: Option<&str>) -> Result<Calendar> {
         let mut keys = vec![NATIONAL.to_string()];
         if let Some(r) = region {
             keys.extend(chain(r));

@@ -549,7 +549,7 @@ impl Store {
                         .fetch_optional(self.pool())
                         .await?;
                 match region {
-                    Some(r) => Some(self.calendar_cached(&r).await?),
+                    Some(r) => Some(self.calendar(Some(&r)).await?),
                     None => None,
                 }
             }

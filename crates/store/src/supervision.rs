@@ -253,7 +253,7 @@ impl Store {
         let region: String = r.try_get("region")?;
         let number: Option<String> = r.try_get("number")?;
         let item = crate::catalog::parse_item(&r.try_get::<String, _>("body")?)?;
-        let cal = self.calendar_cached(&region).await?;
+        let cal = self.calendar(Some(&region)).await?;
         let d = yichuang_core::deadline::Deadlines::compute(
             &cal,
             accepted_on,

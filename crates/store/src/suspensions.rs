@@ -91,7 +91,7 @@ impl Store {
         let Some(region) = region else {
             return Err(StoreError::no_case());
         };
-        let cal = self.calendar_cached(&region).await?;
+        let cal = self.calendar(Some(&region)).await?;
         let actor = actor.clone();
         self.write(move |c| {
             Box::pin(async move {
