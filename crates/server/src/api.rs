@@ -679,7 +679,7 @@ async fn submit_case(
     let id = resolve_case(&st, &key, c.lang).await?;
     let number = st
         .store
-        .submit(&c.actor(), id, st.config.utc_offset_hours)
+        .submit(&c.actor(), id)
         .await
         .map_err(store_err(c.lang))?;
     Ok(Json(json!({"id": id, "number": number, "status": "submitted"})).into_response())
@@ -851,7 +851,7 @@ async fn suspend_case(
 ) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
     let id = resolve_case(&st, &key, c.lang).await?;
-    let today = yichuang_store::local_today(st.config.utc_offset_hours);
+    let today = st.store.today();
     st.store
         .suspend(&c.actor(), id, &b.kind, &b.name, &b.reason, today)
         .await
@@ -870,7 +870,7 @@ async fn resume_case(
 ) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
     let id = resolve_case(&st, &key, c.lang).await?;
-    let today = yichuang_store::local_today(st.config.utc_offset_hours);
+    let today = st.store.today();
     let k = st
         .store
         .resume(&c.actor(), id, today)

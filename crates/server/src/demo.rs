@@ -261,7 +261,7 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
         Some(Light::Overdue),
         None,
     ];
-    let today = yichuang_store::local_today(st.config.utc_offset_hours);
+    let today = store.today();
     for (n, item) in plan.iter().cycle().take(12).enumerate() {
         let form: std::collections::BTreeMap<String, String> = item
             .fields
@@ -293,7 +293,7 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
                 due_date: None,
             });
         }
-        store.submit(&applicant, id, 8).await.map_err(e)?;
+        store.submit(&applicant, id).await.map_err(e)?;
         match (n % targets.len(), targets[n % targets.len()]) {
             (5, _) => {
                 let mut wrong = checks.clone();

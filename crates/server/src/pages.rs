@@ -844,10 +844,7 @@ async fn case_submit(
 ) -> PageResult {
     c.check_csrf(f.csrf.as_deref()).map_err(pe(c.lang))?;
     let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
-    st.store
-        .submit(&c.actor(), id, st.config.utc_offset_hours)
-        .await
-        .map_err(se(c.lang))?;
+    st.store.submit(&c.actor(), id).await.map_err(se(c.lang))?;
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }
 
@@ -882,7 +879,7 @@ async fn case_suspend(
 ) -> PageResult {
     c.check_csrf(f.csrf.as_deref()).map_err(pe(c.lang))?;
     let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
-    let today = yichuang_store::local_today(st.config.utc_offset_hours);
+    let today = st.store.today();
     st.store
         .suspend(&c.actor(), id, &f.kind, &f.name, &f.reason, today)
         .await
@@ -898,7 +895,7 @@ async fn case_resume(
 ) -> PageResult {
     c.check_csrf(f.csrf.as_deref()).map_err(pe(c.lang))?;
     let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
-    let today = yichuang_store::local_today(st.config.utc_offset_hours);
+    let today = st.store.today();
     st.store
         .resume(&c.actor(), id, today)
         .await

@@ -81,7 +81,7 @@ pub async fn load(st: &AppState, c: &Caller, q: &DashboardQuery) -> Result<Dashb
         staff,
         light,
     };
-    let today = yichuang_store::local_today(st.config.utc_offset_hours).to_string();
+    let today = st.store.today().to_string();
     st.store
         .dashboard(
             &actor,

@@ -6,7 +6,7 @@ use crate::args;
 use crate::audit::{self, Entry};
 use crate::catalog::parse_item;
 use crate::tx::Tx;
-use crate::{local_date_of, local_today, now_ms, Result, Store, StoreError};
+use crate::{local_date_of, now_ms, Result, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -16,9 +16,6 @@ use yichuang_core::deadline::{Deadlines, Light};
 use yichuang_core::{
     apply, Actor, ActorKind, CaseCommand, CaseNumber, CaseState, CaseStatus, Permission, Verdict,
 };
-
-/// Hall time zone offset for "today" in case numbers; Asia/Shanghai has no DST.
-pub const DEFAULT_OFFSET_HOURS: i8 = 8;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SubmissionView {
@@ -506,10 +503,11 @@ impl Store {
 
     /// Submits a draft, or resubmits after a correction notice. Submitting a case that is
     /// already submitted returns it unchanged, so a double click makes one case.
-    pub async fn submit(&self, actor: &Actor, id: i64, offset_hours: i8) -> Result<String> {
+    pub async fn submit(&self, actor: &Actor, id: i64) -> Result<String> {
+        let today = self.today();
         let actor2 = actor.clone();
         let r = self
-            .write(move |c| Box::pin(async move { submit_in(c, &actor2, id, offset_hours).await }))
+            .write(move |c| Box::pin(async move { submit_in(c, &actor2, id, today).await }))
             .await;
         match r {
             Err(StoreError::Rule {
@@ -540,6 +538,7 @@ impl Store {
         decision: Option<WindowDecision>,
     ) -> Result<CaseStatus> {
         let actor = actor.clone();
+        let today = self.today();
         // Acceptance fixes the deadlines, counted on the case region's calendar.
         let cal = match decision {
             Some(WindowDecision::Accept | WindowDecision::CompleteOnSpot) => {
@@ -556,9 +555,9 @@ impl Store {
             _ => None,
         };
         self.write(move |c| {
-            Box::pin(
-                async move { decide_in(c, &actor, id, checks, decision, cal.as_deref()).await },
-            )
+            Box::pin(async move {
+                decide_in(c, &actor, id, checks, decision, cal.as_deref(), today).await
+            })
         })
         .await
     }
@@ -746,8 +745,8 @@ impl Store {
             ) => {
                 let completed: Option<i64> = r.try_get("completed_at")?;
                 let on = match completed {
-                    Some(ms) => local_date_of(ms, DEFAULT_OFFSET_HOURS),
-                    None => local_today(DEFAULT_OFFSET_HOURS),
+                    Some(ms) => local_date_of(ms, self.utc_offset_hours()),
+                    None => self.today(),
                 };
                 Some(d.light_on(on))
             }
@@ -895,7 +894,7 @@ async fn insert_draft(
     Ok(id)
 }
 
-async fn submit_in(c: &mut dyn Tx, actor: &Actor, id: i64, offset_hours: i8) -> Result<String> {
+async fn submit_in(c: &mut dyn Tx, actor: &Actor, id: i64, today: time::Date) -> Result<String> {
     let row = load(c, id).await?;
     if !may_edit(actor, &row) {
         return Err(StoreError::no_case());
@@ -990,7 +989,6 @@ async fn submit_in(c: &mut dyn Tx, actor: &Actor, id: i64, offset_hours: i8) -> 
     let number = match row.number.clone() {
         Some(n) => n,
         None => {
-            let today = local_today(offset_hours);
             let day = today.to_string();
             let seq: i64 = c
                 .int(
@@ -1043,6 +1041,7 @@ async fn decide_in(
     checks: Vec<MaterialCheck>,
     decision: Option<WindowDecision>,
     cal: Option<&Calendar>,
+    today: time::Date,
 ) -> Result<CaseStatus> {
     let row = load(c, id).await?;
     if !actor.may_in(Permission::ReadCases, &row.region) {
@@ -1056,7 +1055,6 @@ async fn decide_in(
         ));
     }
     let now = now_ms();
-    let today = local_today(DEFAULT_OFFSET_HOURS);
     if !checks.is_empty() && row.status != CaseStatus::Submitted {
         return Err(yichuang_core::DomainError::InvalidTransition {
             from: row.status,

@@ -78,6 +78,8 @@ pub struct Store {
     read: AnyPool,
     writer: writer::Writer,
     calendars: calendar::Cache,
+    /// The hall's offset from UTC in hours: where "today" begins (Asia/Shanghai: 8).
+    utc_offset_hours: i8,
 }
 
 /// The file path in a `sqlite://path?opts` URL.
@@ -160,7 +162,23 @@ impl Store {
             read,
             writer,
             calendars: calendar::Cache::default(),
+            utc_offset_hours: 8,
         })
+    }
+
+    /// Sets the hall's time zone (hours from UTC) that "today" and case numbers follow.
+    pub fn with_utc_offset(mut self, hours: i8) -> Store {
+        self.utc_offset_hours = hours;
+        self
+    }
+
+    /// Today in the hall's time zone.
+    pub fn today(&self) -> time::Date {
+        local_today(self.utc_offset_hours)
+    }
+
+    pub fn utc_offset_hours(&self) -> i8 {
+        self.utc_offset_hours
     }
 
     pub fn backend(&self) -> Backend {

@@ -264,7 +264,7 @@ async fn bench_backend(
             let mut numbers = Vec::with_capacity(ids.len());
             for id in ids {
                 let t = Instant::now();
-                let n = store.submit(&a, id, 8).await.map_err(|e| e.to_string())?;
+                let n = store.submit(&a, id).await.map_err(|e| e.to_string())?;
                 store
                     .window_decision(&clerk, id, checks.clone(), Some(WindowDecision::Accept))
                     .await
@@ -362,7 +362,7 @@ async fn bench_dashboard(
 ) -> Result<Vec<Record>, String> {
     use yichuang_store::supervision::DashboardFilter;
     let n = args.dashboard_cases;
-    let today = yichuang_store::local_today(8);
+    let today = store.today();
     let applicant: i64 = store
         .account_by_login("clerk.js")
         .await

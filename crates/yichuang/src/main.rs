@@ -225,7 +225,8 @@ async fn open(s: &Settings) -> Result<AppState, String> {
         .map_err(|e| format!("cannot create {}: {e}", s.data_dir))?;
     let store = Store::connect(&s.database_url)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_utc_offset(s.config.utc_offset_hours);
     store
         .migrate()
         .await

@@ -326,7 +326,7 @@ async fn story(db: Db) {
     );
     let (_, still) = a.get(&format!("/api/v1/cases/{number}")).await;
     assert_eq!(still["case"]["status"], "submitted");
-    let today = yichuang_store::local_today(8);
+    let today = app.store.today();
     let (_, next) = anon
         .get(&format!(
             "/api/v1/calendar/add-working-days?date={today}&n=1&region=360822"

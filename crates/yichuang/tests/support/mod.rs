@@ -46,7 +46,10 @@ pub async fn start_with(db: Db, mut config: Config) -> Option<TestApp> {
             }
         }
     };
-    let store = Store::connect(&url).await.expect("connect");
+    let store = Store::connect(&url)
+        .await
+        .expect("connect")
+        .with_utc_offset(config.utc_offset_hours);
     store.migrate().await.expect("migrate");
     let blobs = DirStore::new(dir.path().join("files")).expect("files dir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
