@@ -755,6 +755,68 @@ async fn limits(db: Db) {
     assert!(v["case"]["submissions"].as_array().unwrap().is_empty());
 }
 
+/// Sessions end after their idle time, and each use (at most once a minute) extends them.
+async fn sessions(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let clerk = Api::login(&app, "clerk.js", PASSWORD).await;
+    let token = clerk.token.clone().unwrap();
+    let hash = yichuang_store::accounts::token_hash(&token);
+    let now = yichuang_store::now_ms();
+    // Last used two minutes ago, ending in a second: a use now slides it a full idle time on.
+    sqlx::query("UPDATE sessions SET last_seen = $1, expires_at = $2 WHERE token_hash = $3")
+        .bind(now - 120_000)
+        .bind(now + 1_000)
+        .bind(&hash)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let (s, _) = clerk.get("/api/v1/me").await;
+    assert_eq!(s, 200);
+    let exp: i64 = sqlx::query_scalar("SELECT expires_at FROM sessions WHERE token_hash = $1")
+        .bind(&hash)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert!(
+        exp >= now + 9 * 60_000,
+        "a staff session slides by its 10-minute idle time"
+    );
+    // Idle past its end: refused.
+    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE token_hash = $2")
+        .bind(now - 1)
+        .bind(&hash)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let (s, v) = clerk.get("/api/v1/me").await;
+    assert_eq!((s, v["code"].as_str()), (401, Some("auth.required")));
+    // The export is the catalog, as TOML an import takes back.
+    let admin = Api::login(&app, "admin", PASSWORD).await;
+    let r = admin
+        .http
+        .get(format!("{}/api/v1/admin/catalog", app.base))
+        .bearer_auth(admin.token.as_ref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let text = r.text().await.unwrap();
+    let back: yichuang_core::catalog::CatalogFile = toml::from_str(&text).unwrap();
+    assert!(back.items.iter().any(|i| i.code == ITEM));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_sessions() {
+    sessions(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sessions() {
+    sessions(Db::Postgres).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_limits() {
     limits(Db::Sqlite).await;
