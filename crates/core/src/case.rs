@@ -174,6 +174,11 @@ pub enum CaseCommand {
     Resume {
         to: CaseStatus,
     },
+    /// 办结 with a decision: approval completes the case, a denial needs its reasons.
+    Decide {
+        approve: bool,
+        reason: String,
+    },
 }
 
 impl CaseCommand {
@@ -189,6 +194,7 @@ impl CaseCommand {
             CaseCommand::Withdraw => "withdraw",
             CaseCommand::Suspend { .. } => "suspend",
             CaseCommand::Resume { .. } => "resume",
+            CaseCommand::Decide { .. } => "decide",
         }
     }
 }
@@ -206,6 +212,7 @@ pub enum CaseEvent {
     Withdrawn,
     Suspended,
     Resumed,
+    Decided { approved: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -309,6 +316,13 @@ pub fn apply(
             next.status = *to;
             CaseEvent::Resumed
         }
+        (S::Accepted | S::InStage, CaseCommand::Decide { approve, reason }) => {
+            if !approve && reason.trim().is_empty() {
+                return Err(DomainError::ReasonRequired);
+            }
+            next.status = if *approve { S::Completed } else { S::Denied };
+            CaseEvent::Decided { approved: *approve }
+        }
         (
             S::Submitted | S::CorrectionRequired | S::Accepted | S::InStage | S::Suspended,
             CaseCommand::Withdraw,
@@ -343,6 +357,8 @@ mod tests {
                 Just(CaseStatus::Completed)
             ]
             .prop_map(|to| CaseCommand::Resume { to }),
+            (any::<bool>(), "[a-z ]{0,3}")
+                .prop_map(|(approve, reason)| CaseCommand::Decide { approve, reason }),
         ]
     }
 
@@ -367,6 +383,7 @@ mod tests {
                 (S::Submitted, S::Withdrawn), (S::CorrectionRequired, S::Withdrawn),
                 (S::Accepted, S::Withdrawn), (S::InStage, S::Withdrawn), (S::Suspended, S::Withdrawn),
                 (S::Accepted, S::Suspended), (S::InStage, S::Suspended), (S::Suspended, S::Accepted), (S::Suspended, S::InStage),
+                (S::Accepted, S::Denied), (S::InStage, S::Denied), (S::InStage, S::Completed),
             ];
             let mut st = start(immediate);
             for c in &cmds {
@@ -374,7 +391,8 @@ mod tests {
                         prop_assert!(allowed.contains(&(st.status, next.status)), "{:?} -> {:?}", st.status, next.status);
                         prop_assert_eq!(events.len(), 1);
                         prop_assert!(!st.status.is_final());
-                        if next.status == S::Completed { prop_assert!(immediate); }
+                        if next.status == S::Completed && !matches!(c, CaseCommand::Decide { .. }) { prop_assert!(immediate); }
+                        if let CaseCommand::Decide { approve: false, reason } = c { prop_assert!(!reason.trim().is_empty()); }
                         st = next;
                 }
             }

@@ -73,6 +73,10 @@ pub struct ServiceItem {
     /// 内控线 in working days; two thirds of the promised limit when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internal_limit: Option<u32>,
+    /// Working days before the internal-control line at which a case turns yellow; 1 for items
+    /// of 5 days or less and 3 otherwise when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yellow_days: Option<u32>,
     #[serde(default)]
     pub visits: u8,
     #[serde(default)]
@@ -235,6 +239,15 @@ impl ServiceItem {
     pub fn internal_limit(&self) -> u32 {
         self.internal_limit
             .unwrap_or_else(|| crate::deadline::default_internal_limit(self.promised_limit))
+    }
+    pub fn limits(&self) -> crate::deadline::Limits {
+        let d = crate::deadline::Limits::for_promised(self.promised_limit);
+        crate::deadline::Limits {
+            internal: self.internal_limit(),
+            legal: self.legal_limit,
+            yellow_days: self.yellow_days.unwrap_or(d.yellow_days),
+            ..d
+        }
     }
     pub fn total_fee_fen(&self) -> i64 {
         self.fees.iter().map(|f| f.amount_fen).sum()
@@ -445,6 +458,14 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
                     "promised limit {} is longer than the legal limit {} / 承诺时限超过法定时限",
                     it.promised_limit, it.legal_limit
                 ),
+            );
+        }
+        if it.yellow_days.is_some_and(|y| y > 60) {
+            err(
+                c,
+                "yellow_days",
+                "the yellow margin is more than 60 working days / 黄灯预警天数超过60个工作日"
+                    .into(),
             );
         }
         if it.internal_limit.is_some_and(|i| i > it.promised_limit) {

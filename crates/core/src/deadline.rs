@@ -19,6 +19,17 @@ pub fn default_yellow_days(promised: u32) -> i64 {
     }
 }
 
+/// What a concluded (办结) case records: the working days it took and whether it kept each
+/// limit. Statistics and the public 办件公示 are counted from these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Conclusion {
+    pub concluded_on: Date,
+    pub days_used: i64,
+    pub within_internal: bool,
+    pub within_promised: bool,
+    pub within_legal: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadlines {
     /// The local date of acceptance: day 0.
@@ -31,26 +42,69 @@ pub struct Deadlines {
     pub yellow_from: Date,
 }
 
+/// An item's limits in working days, as its catalog entry sets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub internal: u32,
+    pub promised: u32,
+    pub legal: u32,
+    /// Working days before the internal-control line at which a case turns yellow.
+    pub yellow_days: u32,
+}
+
+impl Limits {
+    /// The defaults for a promised limit: internal two thirds, legal the same, default margin.
+    pub fn for_promised(promised: u32) -> Limits {
+        Limits {
+            internal: default_internal_limit(promised),
+            promised,
+            legal: promised,
+            yellow_days: default_yellow_days(promised) as u32,
+        }
+    }
+}
+
 impl Deadlines {
     /// Counts each limit in working days from acceptance, plus `stopped` working days of clock
     /// stops (特别程序), which do not count.
     pub fn compute(
         cal: &Calendar,
         accepted_on: Date,
-        internal: u32,
-        promised: u32,
-        legal: u32,
+        limits: &Limits,
         stopped: i64,
     ) -> Result<Deadlines, CalendarError> {
         let at = |n: u32| cal.add_working_days(accepted_on, i64::from(n) + stopped.max(0));
-        let internal = at(internal.min(promised))?;
+        let internal = at(limits.internal.min(limits.promised))?;
         Ok(Deadlines {
             accepted_on,
             internal,
-            promised: at(promised)?,
-            legal: at(legal.max(promised))?,
-            yellow_from: yellow_from(cal, accepted_on, internal, default_yellow_days(promised)),
+            promised: at(limits.promised)?,
+            legal: at(limits.legal.max(limits.promised))?,
+            yellow_from: yellow_from(cal, accepted_on, internal, i64::from(limits.yellow_days)),
         })
+    }
+
+    /// How a case concluded on `on` stands against each limit. A deadline's own day is still
+    /// in time, as for the lights; `stopped` working days of clock stops are not counted.
+    pub fn conclusion(&self, cal: &Calendar, on: Date, stopped: i64) -> Conclusion {
+        Conclusion {
+            concluded_on: on,
+            days_used: (cal.working_days_between(self.accepted_on, on) - stopped.max(0)).max(0),
+            within_internal: on <= self.internal,
+            within_promised: on <= self.promised,
+            within_legal: on <= self.legal,
+        }
+    }
+
+    /// The date the next supervision line is crossed once lines up to `done` (0 none,
+    /// 1 yellow, 2 red, 3 overdue) have been noticed; none after overdue.
+    pub fn next_alert(&self, done: u8) -> Option<Date> {
+        match done {
+            0 => Some(self.yellow_from),
+            1 => self.internal.next_day(),
+            2 => self.promised.min(self.legal).next_day(),
+            _ => None,
+        }
     }
 
     /// The light on `today` from the stored dates alone (the same as [`light`]).
@@ -77,6 +131,16 @@ pub enum Light {
 }
 
 impl Light {
+    /// The supervision line a light stands for: 0 green, 1 yellow, 2 red, 3 overdue.
+    pub fn level(self) -> u8 {
+        match self {
+            Light::Green => 0,
+            Light::Yellow => 1,
+            Light::Red => 2,
+            Light::Overdue => 3,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Light::Green => "green",
@@ -152,15 +216,11 @@ mod tests {
     fn a_case_accepted_before_national_day() {
         let c = cal();
         // Accepted Tue 2026-09-22: promised 8, internal 5 (2/3 of 8), legal 20.
-        let d = Deadlines::compute(
-            &c,
-            date!(2026 - 09 - 22),
-            default_internal_limit(8),
-            8,
-            20,
-            0,
-        )
-        .unwrap();
+        let limits = Limits {
+            legal: 20,
+            ..Limits::for_promised(8)
+        };
+        let d = Deadlines::compute(&c, date!(2026 - 09 - 22), &limits, 0).unwrap();
         assert_eq!(d.internal, date!(2026 - 09 - 30));
         assert_eq!(
             d.promised,
@@ -183,8 +243,14 @@ mod tests {
         );
         assert_eq!(light(&c, date!(2026 - 10 - 12), &d, y), Light::Overdue);
         // Five working days of expert review move every deadline by five working days.
-        let s = Deadlines::compute(&c, date!(2026 - 09 - 22), 5, 8, 20, 5).unwrap();
+        let s = Deadlines::compute(&c, date!(2026 - 09 - 22), &limits, 5).unwrap();
         assert_eq!(s.promised, date!(2026 - 10 - 16));
+        // Concluded on the promised day after those five days of review: in time, 8 days used.
+        let done = s.conclusion(&c, date!(2026 - 10 - 16), 5);
+        assert_eq!(done.days_used, 8);
+        assert!(done.within_promised && !done.within_internal && done.within_legal);
+        let late = s.conclusion(&c, date!(2026 - 10 - 19), 5);
+        assert!(!late.within_promised && late.days_used == 9);
     }
 
     fn any_date() -> impl Strategy<Value = Date> {
@@ -196,7 +262,7 @@ mod tests {
         #[test]
         fn lights_never_improve_with_time(acc in any_date(), promised in 0u32..30, extra in 0u32..30, later in 0i64..120, gap in 0i64..60) {
             let c = cal();
-            let d = Deadlines::compute(&c, acc, default_internal_limit(promised), promised, promised + extra, 0).unwrap();
+            let d = Deadlines::compute(&c, acc, &Limits { legal: promised + extra, ..Limits::for_promised(promised) }, 0).unwrap();
             let t1 = acc + time::Duration::days(later);
             let t2 = t1 + time::Duration::days(gap);
             let y = default_yellow_days(promised);
@@ -211,9 +277,38 @@ mod tests {
         #[test]
         fn stored_dates_give_the_same_light(acc in any_date(), promised in 0u32..30, internal in 0u32..30, later in 0i64..90) {
             let c = cal();
-            let d = Deadlines::compute(&c, acc, internal, promised, promised + 10, 0).unwrap();
+            let d = Deadlines::compute(&c, acc, &Limits { internal, legal: promised + 10, ..Limits::for_promised(promised) }, 0).unwrap();
             let today = acc + time::Duration::days(later);
             prop_assert_eq!(d.light_on(today), light(&c, today, &d, default_yellow_days(promised)));
+        }
+
+        /// The worker's next date is exactly the day the light first reaches the next line.
+        #[test]
+        fn next_alert_is_when_the_light_changes(acc in any_date(), promised in 0u32..30, later in 0i64..90) {
+            let c = cal();
+            let d = Deadlines::compute(&c, acc, &Limits::for_promised(promised), 0).unwrap();
+            let today = acc + time::Duration::days(later);
+            let level = d.light_on(today).level();
+            for done in 0..3u8 {
+                let next = d.next_alert(done).unwrap();
+                prop_assert_eq!(today >= next, level > done, "done {} next {} today {}", done, next, today);
+            }
+            prop_assert_eq!(d.next_alert(3), None);
+        }
+
+        /// A case concluded on a working day kept its promised limit exactly when it used no
+        /// more working days than the limit, with or without clock stops.
+        #[test]
+        fn days_used_agree_with_the_deadline(acc in any_date(), promised in 0u32..30, stop in 0i64..10, later in 0i64..90) {
+            let c = cal();
+            let d = Deadlines::compute(&c, acc, &Limits::for_promised(promised), stop).unwrap();
+            let on = acc + time::Duration::days(later);
+            prop_assume!(c.is_working_day(on));
+            let done = d.conclusion(&c, on, stop);
+            prop_assert!(done.days_used >= 0);
+            if c.working_days_between(acc, on) >= stop {
+                prop_assert_eq!(done.within_promised, done.days_used <= i64::from(promised));
+            }
         }
     }
 }

@@ -323,15 +323,8 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
                 let accepted_on = (0..120)
                     .map(|k| today - time::Duration::days(k))
                     .find(|acc| {
-                        Deadlines::compute(
-                            &cal,
-                            *acc,
-                            item.internal_limit(),
-                            item.promised_limit,
-                            item.legal_limit,
-                            0,
-                        )
-                        .is_ok_and(|d| d.light_on(today) == light)
+                        Deadlines::compute(&cal, *acc, &item.limits(), 0)
+                            .is_ok_and(|d| d.light_on(today) == light)
                     });
                 if let Some(acc) = accepted_on {
                     store

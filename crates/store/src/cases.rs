@@ -12,7 +12,7 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 use yichuang_core::calendar::Calendar;
 use yichuang_core::catalog::{FieldKind, ServiceItem};
-use yichuang_core::deadline::{Deadlines, Light};
+use yichuang_core::deadline::{Conclusion, Deadlines, Light};
 use yichuang_core::{
     apply, Actor, ActorKind, CaseCommand, CaseNumber, CaseState, CaseStatus, Permission, Verdict,
 };
@@ -92,6 +92,10 @@ pub struct CaseView {
     /// Today's light (or the light at completion, once completed).
     pub light: Option<Light>,
     pub light_zh: Option<&'static str>,
+    /// 办结: working days used and each limit kept, once concluded.
+    pub conclusion: Option<Conclusion>,
+    /// The decision's reasons (required for a denial).
+    pub decision_reason: Option<String>,
     pub version: i64,
 }
 
@@ -744,9 +748,10 @@ impl Store {
                 | CaseStatus::Delivered,
             ) => {
                 let completed: Option<i64> = r.try_get("completed_at")?;
-                let on = match completed {
-                    Some(ms) => local_date_of(ms, self.utc_offset_hours()),
-                    None => self.today(),
+                let on = match (date("concluded_on")?, completed) {
+                    (Some(d), _) => d,
+                    (None, Some(ms)) => local_date_of(ms, self.utc_offset_hours()),
+                    (None, None) => self.today(),
                 };
                 Some(d.light_on(on))
             }
@@ -782,6 +787,25 @@ impl Store {
             deadlines,
             light,
             light_zh: light.map(Light::zh),
+            conclusion: match (
+                date("concluded_on")?,
+                r.try_get::<Option<i64>, _>("days_used")?,
+            ) {
+                (Some(concluded_on), Some(days_used)) => {
+                    let yes = |col: &str| -> Result<bool> {
+                        Ok(r.try_get::<Option<i64>, _>(col)?.unwrap_or(0) != 0)
+                    };
+                    Some(Conclusion {
+                        concluded_on,
+                        days_used,
+                        within_internal: yes("within_internal")?,
+                        within_promised: yes("within_promised")?,
+                        within_legal: yes("within_legal")?,
+                    })
+                }
+                _ => None,
+            },
+            decision_reason: r.try_get("decision_reason")?,
             version: r.try_get("version")?,
         }))
     }
@@ -1229,21 +1253,14 @@ async fn decide_in(
     };
     let deadlines = match (cal, &decision) {
         (Some(cal), WindowDecision::Accept | WindowDecision::CompleteOnSpot) => Some(
-            Deadlines::compute(
-                cal,
-                today,
-                row.item.internal_limit(),
-                row.item.promised_limit,
-                row.item.legal_limit,
-                0,
-            )
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            Deadlines::compute(cal, today, &row.item.limits(), 0)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
         ),
         _ => None,
     };
     let sql = format!("UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra}{}{} WHERE id = $3 AND version = $4",
         if cmds.len() == 2 { ", accepted_at = $2" } else { "" },
-        if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10, yellow_from = $11" } else { "" });
+        if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10, yellow_from = $11, next_alert_on = $11, alerted = 0" } else { "" });
     let due = |f: fn(&Deadlines) -> time::Date| deadlines.as_ref().map(|d| f(d).to_string());
     // 容缺: a deferred material is due no later than the promised completion date.
     if let Some(d) = &deadlines {
@@ -1289,6 +1306,9 @@ async fn decide_in(
         ));
     }
     crate::supervision::bucket_delta(c, id, 1).await?;
+    if let (WindowDecision::CompleteOnSpot, Some(cal)) = (&decision, cal) {
+        crate::conclusions::record_conclusion(c, id, cal, today, Some(actor.account_id)).await?;
+    }
     if let WindowDecision::Corrections { note } = &decision {
         c.exec("INSERT INTO correction_notices (case_id, issued_by, issued_at, problems, note) VALUES ($1,$2,$3,$4,$5)", args![id, actor.account_id, now, serde_json::to_string(&problems).unwrap_or_else(|_| "[]".into()), note.trim()])
             .await?;

@@ -8,8 +8,10 @@ pub mod audit;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
+pub mod conclusions;
 pub mod error;
 pub mod files;
+pub mod notices;
 pub mod supervision;
 pub mod suspensions;
 pub mod tx;
@@ -52,6 +54,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0006_open_buckets.sql"),
     ),
     (7, include_str!("../migrations/sqlite/0007_suspensions.sql")),
+    (
+        8,
+        include_str!("../migrations/sqlite/0008_conclusions_notices.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -69,6 +75,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         7,
         include_str!("../migrations/postgres/0007_suspensions.sql"),
+    ),
+    (
+        8,
+        include_str!("../migrations/postgres/0008_conclusions_notices.sql"),
     ),
 ];
 

@@ -254,21 +254,14 @@ impl Store {
         let number: Option<String> = r.try_get("number")?;
         let item = crate::catalog::parse_item(&r.try_get::<String, _>("body")?)?;
         let cal = self.calendar(Some(&region)).await?;
-        let d = yichuang_core::deadline::Deadlines::compute(
-            &cal,
-            accepted_on,
-            item.internal_limit(),
-            item.promised_limit,
-            item.legal_limit,
-            0,
-        )
-        .map_err(|e| crate::StoreError::Unavailable(e.to_string()))?;
+        let d = yichuang_core::deadline::Deadlines::compute(&cal, accepted_on, &item.limits(), 0)
+            .map_err(|e| crate::StoreError::Unavailable(e.to_string()))?;
         let actor = actor.clone();
         self.write(move |c| {
             Box::pin(async move {
                 bucket_delta(c, id, -1).await?;
                 c.exec(
-                    "UPDATE cases SET accepted_on = $1, internal_due = $2, promised_due = $3, legal_due = $4, yellow_from = $5 WHERE id = $6",
+                    "UPDATE cases SET accepted_on = $1, internal_due = $2, promised_due = $3, legal_due = $4, yellow_from = $5, next_alert_on = $5, alerted = 0 WHERE id = $6",
                     crate::args![d.accepted_on.to_string(), d.internal.to_string(), d.promised.to_string(), d.legal.to_string(), d.yellow_from.to_string(), id],
                 )
                 .await?;

@@ -116,17 +116,17 @@ impl Store {
                 }
                 let k = cal.working_days_between(started, today);
                 let dates = c
-                    .one("SELECT accepted_on, stopped_days FROM cases WHERE id = $1", args![id])
+                    .one("SELECT accepted_on, stopped_days, alerted FROM cases WHERE id = $1", args![id])
                     .await?;
                 let stopped = dates.i64("stopped_days")? + k;
                 set_status(c, &row, next.status, "").await?;
                 if let Some(acc) = dates.opt_str("accepted_on")? {
                     let acc = parse_date(&acc).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                    let d = Deadlines::compute(&cal, acc, row.item.internal_limit(), row.item.promised_limit, row.item.legal_limit, stopped)
+                    let d = Deadlines::compute(&cal, acc, &row.item.limits(), stopped)
                         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
                     c.exec(
-                        "UPDATE cases SET stopped_days = $1, internal_due = $2, promised_due = $3, legal_due = $4, yellow_from = $5 WHERE id = $6",
-                        args![stopped, d.internal.to_string(), d.promised.to_string(), d.legal.to_string(), d.yellow_from.to_string(), id],
+                        "UPDATE cases SET stopped_days = $1, internal_due = $2, promised_due = $3, legal_due = $4, yellow_from = $5, next_alert_on = $6 WHERE id = $7",
+                        args![stopped, d.internal.to_string(), d.promised.to_string(), d.legal.to_string(), d.yellow_from.to_string(), d.next_alert(dates.i64("alerted")?.clamp(0, 3) as u8).map(|x| x.to_string()), id],
                     )
                     .await?;
                 }
