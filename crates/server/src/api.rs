@@ -49,9 +49,15 @@ use yichuang_store::catalog::ItemFilter;
         withdraw_case,
         suspend_case,
         resume_case,
+        decide_case,
         walk_in,
         crate::calendar::add_working_days,
         crate::supervision::dashboard_api,
+        crate::supervision::notices_api,
+        crate::supervision::issue_notice_api,
+        crate::supervision::reply_api,
+        crate::supervision::stats_api,
+        crate::supervision::public_api,
         crate::calendar::is_working_day,
         crate::calendar::list_days,
         crate::calendar::import,
@@ -99,6 +105,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{case}/withdraw", post(withdraw_case))
         .route("/api/v1/cases/{case}/suspend", post(suspend_case))
         .route("/api/v1/cases/{case}/resume", post(resume_case))
+        .route("/api/v1/cases/{case}/decide", post(decide_case))
         .route("/api/v1/cases/{case}/audit", get(case_audit))
         .route("/api/v1/walk-ins", post(walk_in))
         .route("/api/v1/admin/regions", put(admin_put_region))
@@ -118,9 +125,9 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-type ApiResult<T = Response> = Result<T, ApiError>;
+pub(crate) type ApiResult<T = Response> = Result<T, ApiError>;
 
-fn store_err(lang: Lang) -> impl Fn(yichuang_store::StoreError) -> ApiError {
+pub(crate) fn store_err(lang: Lang) -> impl Fn(yichuang_store::StoreError) -> ApiError {
     move |e| ApiError::from_store(e, lang)
 }
 
@@ -152,7 +159,7 @@ pub async fn resolve_case(state: &AppState, key: &str, lang: Lang) -> ApiResult<
 
 /// Runs a creating request at most once per `Idempotency-Key`: the same key and body give the
 /// same answer; the same key with another body is refused.
-async fn idempotent<Fut>(
+pub(crate) async fn idempotent<Fut>(
     st: &AppState,
     c: &Caller,
     headers: &HeaderMap,
@@ -240,7 +247,7 @@ where
     }
 }
 
-fn csrf_header(h: &HeaderMap) -> Option<&str> {
+pub(crate) fn csrf_header(h: &HeaderMap) -> Option<&str> {
     h.get("x-csrf-token").and_then(|v| v.to_str().ok())
 }
 
@@ -877,6 +884,40 @@ async fn resume_case(
         .await
         .map_err(store_err(c.lang))?;
     Ok(Json(json!({"id": id, "stopped_working_days": k})).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DecideBody {
+    /// true: 准予 (the case is completed); false: 不予 (reasons required).
+    approve: bool,
+    /// Reasons and legal basis; required for a denial.
+    #[serde(default)]
+    reason: String,
+}
+
+/// 办结 with a decision (department reviewers and managers): records the working days used
+/// against the internal-control, promised and legal limits.
+#[utoipa::path(post, path = "/api/v1/cases/{case}/decide", request_body = DecideBody,
+    responses((status = 200, description = "concluded; the case with its conclusion"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn decide_case(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+    Json(b): Json<DecideBody>,
+) -> ApiResult {
+    c.check_csrf(csrf_header(&headers))?;
+    let id = resolve_case(&st, &key, c.lang).await?;
+    st.store
+        .decide(&c.actor(), id, b.approve, &b.reason)
+        .await
+        .map_err(store_err(c.lang))?;
+    let v = st
+        .store
+        .case_view(&c.actor(), id)
+        .await
+        .map_err(store_err(c.lang))?;
+    Ok(Json(json!({"id": id, "status": v.status, "conclusion": v.conclusion})).into_response())
 }
 
 /// The audit trail of one case (staff in the case's region only).

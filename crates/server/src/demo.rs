@@ -218,7 +218,8 @@ fn sample_value(f: &yichuang_core::catalog::FormField) -> String {
 }
 
 /// Cases in Jishui in every state a hall sees: waiting at the window, waiting for corrections,
-/// and accepted on days chosen so that every light shows today.
+/// and accepted on days chosen so that every light shows today; the later half concluded
+/// today, some in time and some late, for the statistics and the public 办件公示.
 async fn demo_cases(st: &AppState) -> Result<(), String> {
     use yichuang_core::deadline::{Deadlines, Light};
     use yichuang_store::cases::{MaterialCheck, NewSubmission, WindowDecision};
@@ -234,7 +235,16 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
         .await
         .map_err(e)?
         .ok_or("no demo clerk")?;
-    let (applicant, clerk) = (person.actor("demo"), clerk.actor("demo"));
+    let reviewer = store
+        .account_by_login("reviewer.js")
+        .await
+        .map_err(e)?
+        .ok_or("no demo reviewer")?;
+    let (applicant, clerk, reviewer) = (
+        person.actor("demo"),
+        clerk.actor("demo"),
+        reviewer.actor("demo"),
+    );
     let (hash, _) = st
         .blobs
         .put(b"%PDF-1.4\n% Yichuang demo material\n%%EOF\n")
@@ -262,7 +272,7 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
         None,
     ];
     let today = store.today();
-    for (n, item) in plan.iter().cycle().take(12).enumerate() {
+    for (n, item) in plan.iter().cycle().take(24).enumerate() {
         let form: std::collections::BTreeMap<String, String> = item
             .fields
             .iter()
@@ -329,6 +339,12 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
                 if let Some(acc) = accepted_on {
                     store
                         .backdate_acceptance(&yichuang_core::Actor::system(), id, acc)
+                        .await
+                        .map_err(e)?;
+                }
+                if n >= 12 {
+                    store
+                        .decide(&reviewer, id, true, "材料齐全，符合法定条件")
                         .await
                         .map_err(e)?;
                 }

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod pages;
 pub mod qr;
 pub mod supervision;
+pub mod supervision_pages;
 pub mod uploads;
 
 use axum::extract::DefaultBodyLimit;
@@ -29,6 +30,9 @@ pub struct Config {
     pub applicant_session_minutes: i64,
     /// Base URL printed on receipts' QR codes, e.g. `http://127.0.0.1:8080`.
     pub public_url: String,
+    /// How often the supervision worker looks for warnings and notices that are due; none:
+    /// this process runs no worker (another one does, or a test drives it).
+    pub supervision_every: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -39,6 +43,7 @@ impl Default for Config {
             staff_session_minutes: 10,
             applicant_session_minutes: 60,
             public_url: "http://127.0.0.1:8080".into(),
+            supervision_every: None,
         }
     }
 }
@@ -57,18 +62,45 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::routes())
         .merge(supervision::routes())
         .merge(pages::routes())
+        .merge(supervision_pages::routes())
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves, with the supervision worker when configured.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let worker = state
+        .config
+        .supervision_every
+        .map(|every| spawn_supervision(state.store.clone(), every));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    if let Some(w) = worker {
+        w.abort();
+    }
+    served
+}
+
+/// The supervision worker: every `every`, sends the warnings and notices that have come due.
+/// Safe to run in several processes against one database (each case is claimed once), and
+/// safe to stop at any moment (a tick's claims commit with their notices or not at all).
+pub fn spawn_supervision(store: Store, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match store.supervise_tick(store.today()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sent = n, "supervision notices sent"),
+                Err(e) => tracing::warn!(error = %e, "supervision tick failed; retrying next tick"),
+            }
+        }
+    })
 }

@@ -46,7 +46,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/staff", post(admin_staff_post))
         .route("/status", get(status_page))
         .route("/calendar", get(calendar_page))
-        .route("/supervise", get(supervise_page))
         .route("/calendar/days", post(calendar_day_post))
 }
 
@@ -75,7 +74,7 @@ label{display:block;margin:.5rem 0 .2rem;font-weight:600}
 @media (max-width:600px){td,th{display:block;border:0;padding:.15rem .4rem}tr{border-bottom:1px solid #ddd;display:block;padding:.3rem 0}th{background:none;color:#57606a;font-size:.85rem;font-weight:600}}
 "#;
 
-fn layout(lang: Lang, who: Option<&Caller>, title: &str, body: Markup) -> Markup {
+pub(crate) fn layout(lang: Lang, who: Option<&Caller>, title: &str, body: Markup) -> Markup {
     let t = |zh, en| lang.t(zh, en).to_string();
     html! {
         (DOCTYPE)
@@ -92,13 +91,18 @@ fn layout(lang: Lang, who: Option<&Caller>, title: &str, body: Markup) -> Markup
                     a href="/items" { (t("我要看", "Guides")) }
                     a href="/status" { (t("我要查", "Track")) }
                     a href="/calendar" { (t("工作日", "Calendar")) }
+                    a href="/public" { (t("办件公示", "Performance")) }
                     @if let Some(c) = who {
                         @if c.account.is_staff() {
                             @if c.actor().may_in(Permission::Accept, c.account.region.as_deref().unwrap_or("")) {
                                 a href="/window" { (t("窗口受理", "Window")) }
                             }
                             @if c.account.role.as_deref() == Some("admin") { a href="/admin" { (t("管理", "Admin")) } }
-                            @if matches!(c.account.role.as_deref(), Some("supervisor" | "manager" | "admin")) { a href="/supervise" { (t("电子监察", "Supervision")) } }
+                            @if matches!(c.account.role.as_deref(), Some("supervisor" | "manager" | "admin")) {
+                                a href="/supervise" { (t("电子监察", "Supervision")) }
+                                a href="/statistics" { (t("统计", "Statistics")) }
+                            }
+                            a href="/notices" { (t("督办", "Notices")) }
                         } @else {
                             a href="/my" { (t("我的办件", "My cases")) }
                         }
@@ -120,7 +124,7 @@ fn layout(lang: Lang, who: Option<&Caller>, title: &str, body: Markup) -> Markup
 }
 
 /// Errors on pages: the same message as the API, on a page with a way back.
-struct PageError(ApiError, Lang);
+pub(crate) struct PageError(pub(crate) ApiError, pub(crate) Lang);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
@@ -140,16 +144,16 @@ impl IntoResponse for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
-fn pe(lang: Lang) -> impl Fn(ApiError) -> PageError {
+pub(crate) fn pe(lang: Lang) -> impl Fn(ApiError) -> PageError {
     move |e| PageError(e, lang)
 }
-fn se(lang: Lang) -> impl Fn(yichuang_store::StoreError) -> PageError {
+pub(crate) fn se(lang: Lang) -> impl Fn(yichuang_store::StoreError) -> PageError {
     move |e| PageError(ApiError::from_store(e, lang), lang)
 }
 
-fn fmt_ms(ms: Option<i64>) -> String {
+pub(crate) fn fmt_ms(ms: Option<i64>) -> String {
     let Some(ms) = ms else { return "—".into() };
     let off = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::from_unix_timestamp(ms / 1000)
@@ -320,8 +324,8 @@ async fn guide(
 }
 
 #[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: Option<String>,
+pub(crate) struct CsrfOnly {
+    pub(crate) csrf: Option<String>,
 }
 
 async fn apply(
@@ -548,6 +552,14 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
                     }
                 }
                 @if let Some(r) = &v.reject_reason { @if !r.is_empty() { tr { th { (lang.t("不予受理理由", "Reason not accepted")) } td { (r) } } } }
+                @if let Some(k) = &v.conclusion {
+                    tr #conclusion { th { (lang.t("办结", "Concluded")) } td {
+                        (k.concluded_on.to_string()) " · " (lang.t("用时 ", "took ")) strong #days-used { (k.days_used) } (lang.t(" 个工作日", " working days")) " · "
+                        @if k.within_promised { span.tag #on-time { (lang.t("承诺时限内办结", "within the promised limit")) } } @else { span.status #on-time { (lang.t("超过承诺时限", "past the promised limit")) } }
+                        @if c.account.is_staff() { br; span.muted { (lang.t("内控线内：", "Within internal line: ")) (yes_no(lang, k.within_internal)) " · " (lang.t("法定时限内：", "within legal limit: ")) (yes_no(lang, k.within_legal)) } }
+                    } }
+                }
+                @if let Some(r) = &v.decision_reason { @if !r.is_empty() { tr { th { (lang.t("决定理由", "Reasons")) } td #decision-reason { (r) } } } }
             }
             @if is_owner && matches!(v.status, CaseStatus::Submitted | CaseStatus::CorrectionRequired | CaseStatus::Accepted | CaseStatus::InStage | CaseStatus::Suspended) {
                 form.noprint method="post" action={"/cases/" (v.id) "/withdraw"} onsubmit={"return confirm('" (lang.t("确定撤回该申请？", "Withdraw this application?")) "')"} {
@@ -636,6 +648,30 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
     };
     let staff_view = c.account.is_staff();
     let stops = st.store.suspensions(v.id).await.map_err(se(lang))?;
+    let role = c.account.role.as_deref();
+    let in_region = actor.may_in(Permission::ReadCases, &v.region);
+    let may_decide = in_region
+        && matches!(role, Some("reviewer" | "manager"))
+        && matches!(v.status, CaseStatus::Accepted | CaseStatus::InStage);
+    let notices = if staff_view && in_region {
+        st.store
+            .notices(
+                &actor,
+                &yichuang_store::notices::NoticeFilter {
+                    case_id: Some(v.id),
+                    ..Default::default()
+                },
+                yichuang_store::cases::Page {
+                    cursor: None,
+                    limit: 50,
+                },
+            )
+            .await
+            .map_err(se(lang))?
+    } else {
+        Vec::new()
+    };
+    let may_notice = in_region && role == Some("supervisor") && v.deadlines.is_some();
     let may_stop = staff_view
         && matches!(
             c.account.role.as_deref(),
@@ -676,6 +712,36 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
                 }
             }
         }
+        @if may_decide {
+            div.card #decision {
+                h2 { (lang.t("办理决定（办结）", "Decision (concludes the case)")) }
+                form method="post" action={"/cases/" (v.id) "/conclude"} {
+                    input type="hidden" name="csrf" value=(c.csrf);
+                    label for="decision_reason" { (lang.t("意见与理由（不予许可时必填，并写明法律依据）", "Opinion and reasons (required for a denial, with the legal basis)")) }
+                    textarea #decision_reason name="reason" rows="2" {}
+                    p.row {
+                        button #approve type="submit" name="decision" value="approve" { (lang.t("准予，办结", "Approve and conclude")) }
+                        button.secondary #deny type="submit" name="decision" value="deny" { (lang.t("不予许可", "Deny")) }
+                    }
+                }
+            }
+        }
+        @if !notices.is_empty() || may_notice {
+            div.card #notices {
+                h2 { (lang.t("预警与督办", "Warnings and supervision notices")) }
+                (crate::supervision_pages::notices_table(lang, &notices, Some((c.account.id, &c.csrf))))
+                @if may_notice {
+                    form method="post" action={"/cases/" (v.id) "/notice"} {
+                        input type="hidden" name="csrf" value=(c.csrf);
+                        div.row {
+                            div { label for="notice_comment" { (lang.t("督办意见", "Comment")) } input #notice_comment type="text" name="comment" required; }
+                            div { label for="notice_reply_by" { (lang.t("回复期限", "Reply by")) } input #notice_reply_by type="date" name="reply_by" required; }
+                        }
+                        p { button.secondary #issue-notice type="submit" { (lang.t("发出督办通知", "Issue a supervision notice")) } }
+                    }
+                }
+            }
+        }
         @if !timeline.is_empty() {
             div.card #timeline {
                 h2 { (lang.t("办理过程", "Timeline")) }
@@ -694,6 +760,14 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
         }
     };
     Ok(layout(lang, Some(&c), &v.item_name, body).into_response())
+}
+
+fn yes_no(lang: Lang, b: bool) -> &'static str {
+    if b {
+        lang.t("是", "yes")
+    } else {
+        lang.t("否", "no")
+    }
 }
 
 /// What each audited step is called on a timeline.
@@ -718,6 +792,11 @@ fn action_name(lang: Lang, action: &str) -> String {
             "Special procedure ended (clock running)",
         ),
         "demo.backdate" => ("演示数据：调整受理日期", "Demo: acceptance date moved"),
+        "case.decide" => ("办理决定，办结", "Decided and concluded"),
+        "supervision.warning" => ("黄灯预警", "Yellow-line warning"),
+        "supervision.notice" => ("督办通知", "Supervision notice"),
+        "supervision.manual_notice" => ("人工督办", "Supervisor's notice"),
+        "supervision.reply" => ("督办回复", "Reply to a notice"),
         other => (other, other),
     };
     lang.t(zh, en).to_string()
@@ -1446,93 +1525,4 @@ async fn calendar_day_post(
         .await
         .map_err(se(lang))?;
     Ok(Redirect::to(&format!("/calendar?year={}&region={region}", date.year())).into_response())
-}
-
-async fn supervise_page(
-    State(st): State<AppState>,
-    c: Caller,
-    Query(q): Query<crate::supervision::DashboardQuery>,
-) -> PageResult {
-    use yichuang_core::deadline::Light;
-    let lang = c.lang;
-    let d = crate::supervision::load(&st, &c, &q)
-        .await
-        .map_err(pe(lang))?;
-    let region = c.account.region.clone().unwrap_or_default();
-    let depts: Vec<_> = st
-        .store
-        .departments()
-        .await
-        .map_err(se(lang))?
-        .into_iter()
-        .filter(|d| d.region.starts_with(&region[..region.len().min(6)]) || region.is_empty())
-        .collect();
-    let items = st
-        .store
-        .items(&ItemFilter {
-            region: Some(region.clone()),
-            ..Default::default()
-        })
-        .await
-        .map_err(se(lang))?;
-    let staff: Vec<_> = st
-        .store
-        .staff()
-        .await
-        .map_err(se(lang))?
-        .into_iter()
-        .filter(|s| s.region.as_deref().is_some_and(|r| r.starts_with(&region)))
-        .collect();
-    let windows = st.store.windows().await.map_err(se(lang))?;
-    let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
-    let link = |l: &str| {
-        format!(
-            "/supervise?light={l}&department={}&item={}&window={}&staff={}",
-            q.department.clone().unwrap_or_default(),
-            q.item.clone().unwrap_or_default(),
-            q.window.clone().unwrap_or_default(),
-            q.staff.clone().unwrap_or_default()
-        )
-    };
-    let body = html! {
-        div.card {
-            h1 { (lang.t("电子监察：在办件", "Supervision: open cases")) " " span.muted { (region) } }
-            div.row #light-counts {
-                @for l in [Light::Green, Light::Yellow, Light::Red, Light::Overdue] {
-                    a href=(link(l.as_str())) class={"light light-" (l.as_str())} style="padding:.6rem 1rem;font-size:1rem;text-align:center;text-decoration:none" {
-                        (lang.t(l.zh(), l.en())) br; strong id={"count-" (l.as_str())} style="font-size:1.4rem" { (d.counts.get(l.as_str()).copied().unwrap_or(0)) }
-                    }
-                }
-            }
-            p.muted { (lang.t("在办件合计：", "Open cases: ")) (d.total) " · " (lang.t("特别程序暂停计时：", "Clock stopped by a special procedure: ")) span #count-stopped { (d.counts.get("stopped").copied().unwrap_or(0)) } }
-            form method="get" action="/supervise" {
-                div.row {
-                    div { label for="s_dept" { (lang.t("部门", "Department")) } select #s_dept name="department" { option value="" { (lang.t("全部", "All")) } @for x in &depts { option value=(x.code) selected[sel(&q.department, &x.code)] { (x.name) } } } }
-                    div { label for="s_item" { (lang.t("事项", "Item")) } select #s_item name="item" { option value="" { (lang.t("全部", "All")) } @for x in &items { option value=(x.code) selected[sel(&q.item, &x.code)] { (x.name) } } } }
-                    div { label for="s_window" { (lang.t("窗口", "Window")) } select #s_window name="window" { option value="" { (lang.t("全部", "All")) } @for x in &windows { option value=(x.id) selected[sel(&q.window, &x.id)] { (x.id) " " (x.name) } } } }
-                    div { label for="s_staff" { (lang.t("经办人", "Staff")) } select #s_staff name="staff" { option value="" { (lang.t("全部", "All")) } @for x in &staff { option value=(x.id) selected[sel(&q.staff, &x.id.to_string())] { (x.name) } } } }
-                    div { label for="s_light" { (lang.t("灯", "Light")) } select #s_light name="light" { option value="" { (lang.t("全部", "All")) } @for l in [Light::Green, Light::Yellow, Light::Red, Light::Overdue] { option value=(l.as_str()) selected[sel(&q.light, l.as_str())] { (lang.t(l.zh(), l.en())) } } } }
-                }
-                p { button type="submit" { (lang.t("筛选", "Filter")) } }
-            }
-        }
-        div.card {
-            table #open-cases {
-                tr { th { (lang.t("办件编号", "Case")) } th { (lang.t("事项", "Item")) } th { (lang.t("经办人", "Handler")) } th { (lang.t("受理日", "Accepted")) } th { (lang.t("内控线", "Internal")) } th { (lang.t("承诺期限", "Promised")) } th { (lang.t("灯", "Light")) } }
-                @for k in &d.cases {
-                    tr {
-                        td { a href={"/cases/" (k.id)} { (k.number.clone().unwrap_or_default()) } }
-                        td { (k.item_name) }
-                        td { (k.handler.clone().unwrap_or_default()) }
-                        td { (k.accepted_on.clone().unwrap_or_default()) }
-                        td { (k.internal_due.clone().unwrap_or_default()) }
-                        td { (k.promised_due.clone().unwrap_or_default()) }
-                        td { @if let Some(l) = crate::supervision::parse_light(&k.light) { span class={"light light-" (l.as_str())} { (lang.t(l.zh(), l.en())) } } }
-                    }
-                }
-            }
-            @if d.cases.is_empty() { p.muted { (lang.t("没有符合条件的在办件。", "No open cases match.")) } }
-        }
-    };
-    Ok(layout(lang, Some(&c), lang.t("电子监察", "Supervision"), body).into_response())
 }

@@ -27,7 +27,8 @@ struct Cli {
         default_value = "./data"
     )]
     data_dir: String,
-    /// A TOML config file (keys: database_url, data_dir, listen, max_upload_mb, public_url).
+    /// A TOML config file (keys: database_url, data_dir, listen, max_upload_mb, public_url,
+    /// supervision_every_secs).
     #[arg(long, global = true, env = "YICHUANG_CONFIG")]
     config: Option<String>,
     #[command(subcommand)]
@@ -58,6 +59,13 @@ enum Cmd {
     },
     /// Load the demo data now (idempotent).
     Demo,
+    /// Run one pass of the supervision worker now (warnings and notices that are due) and
+    /// print how many were sent. `serve` runs it by itself every `supervision_every_secs`.
+    Supervise {
+        /// The local date to run for (default: today in the hall's time zone).
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Create staff, halls and windows.
     Admin {
         #[command(subcommand)]
@@ -174,6 +182,8 @@ struct FileConfig {
     listen: Option<String>,
     max_upload_mb: Option<usize>,
     public_url: Option<String>,
+    /// Seconds between supervision worker passes; 0 turns the worker off in this process.
+    supervision_every_secs: Option<u64>,
 }
 
 struct Settings {
@@ -209,6 +219,10 @@ fn settings(cli: &Cli, listen: Option<String>) -> Result<Settings, String> {
     if let Some(mb) = file.max_upload_mb {
         config.max_upload = mb * 1024 * 1024;
     }
+    config.supervision_every = match file.supervision_every_secs.unwrap_or(60) {
+        0 => None,
+        n => Some(std::time::Duration::from_secs(n)),
+    };
     config.public_url = file
         .public_url
         .unwrap_or_else(|| format!("http://{listen}"));
@@ -413,6 +427,21 @@ async fn run(cli: Cli) -> Result<(), String> {
             let s = settings(&cli, None)?;
             open(&s).await?;
             println!("Database is up to date.");
+            Ok(())
+        }
+        Cmd::Supervise { date } => {
+            let s = settings(&cli, None)?;
+            let st = open(&s).await?;
+            let day = match date {
+                Some(d) => yichuang_core::calendar::parse_date(d).map_err(|e| e.to_string())?,
+                None => st.store.today(),
+            };
+            let n = st
+                .store
+                .supervise_tick(day)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{n} supervision notices sent for {day}.");
             Ok(())
         }
         Cmd::Demo => {

@@ -10,6 +10,8 @@ pub struct TestApp {
     pub base: String,
     pub dir: tempfile::TempDir,
     pub store: Store,
+    /// The database URL, for a second process-like connection.
+    pub url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -72,6 +74,7 @@ pub async fn start_with(db: Db, mut config: Config) -> Option<TestApp> {
         base: format!("http://{addr}"),
         dir,
         store,
+        url,
         stop: Some(tx),
     })
 }
