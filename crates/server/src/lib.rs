@@ -56,6 +56,7 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    pages::set_hall_offset(state.config.utc_offset_hours);
     let limit = state.config.max_upload + 64 * 1024;
     Router::new()
         .merge(api::routes())

@@ -153,9 +153,18 @@ pub(crate) fn se(lang: Lang) -> impl Fn(yichuang_store::StoreError) -> PageError
     move |e| PageError(ApiError::from_store(e, lang), lang)
 }
 
+/// The hall's offset from UTC in hours, for times shown on pages; set from the config when
+/// the router is built (one hall's time zone per process).
+static HALL_OFFSET_HOURS: std::sync::atomic::AtomicI8 = std::sync::atomic::AtomicI8::new(8);
+
+pub(crate) fn set_hall_offset(hours: i8) {
+    HALL_OFFSET_HOURS.store(hours, std::sync::atomic::Ordering::Relaxed);
+}
+
 pub(crate) fn fmt_ms(ms: Option<i64>) -> String {
     let Some(ms) = ms else { return "—".into() };
-    let off = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let hours = HALL_OFFSET_HOURS.load(std::sync::atomic::Ordering::Relaxed);
+    let off = time::UtcOffset::from_hms(hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::from_unix_timestamp(ms / 1000)
         .map(|t| {
             let t = t.to_offset(off);

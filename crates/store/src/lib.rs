@@ -58,6 +58,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         8,
         include_str!("../migrations/sqlite/0008_conclusions_notices.sql"),
     ),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_open_by_county.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -79,6 +83,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         8,
         include_str!("../migrations/postgres/0008_conclusions_notices.sql"),
+    ),
+    (
+        9,
+        include_str!("../migrations/postgres/0009_open_by_county.sql"),
     ),
 ];
 

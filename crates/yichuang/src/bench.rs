@@ -463,6 +463,86 @@ async fn bench_dashboard(
             ));
         }
     }
+    out.extend(bench_supervision(name, store, args).await?);
+    Ok(out)
+}
+
+/// The supervision worker over the generated open cases in its steady state (every line
+/// already noticed up to today): an idle pass, then the pass of the next day, which sends
+/// every warning and notice that day brings.
+async fn bench_supervision(
+    name: &str,
+    store: &Store,
+    args: &BenchArgs,
+) -> Result<Vec<Record>, String> {
+    let today = store.today();
+    let t = today.to_string();
+    let next_day = |col: &str| match store.backend() {
+        yichuang_store::Backend::Sqlite => format!("date({col}, '+1 day')"),
+        yichuang_store::Backend::Postgres => {
+            format!("to_char(CAST({col} AS DATE) + 1, 'YYYY-MM-DD')")
+        }
+    };
+    let steady = [
+        format!(
+            "UPDATE cases SET alerted = CASE WHEN promised_due < '{t}' OR legal_due < '{t}' THEN 3 \
+             WHEN internal_due < '{t}' THEN 2 WHEN yellow_from <= '{t}' THEN 1 ELSE 0 END WHERE status = 'accepted'"
+        ),
+        format!(
+            "UPDATE cases SET next_alert_on = CASE alerted WHEN 0 THEN yellow_from WHEN 1 THEN {} \
+             WHEN 2 THEN {} ELSE NULL END WHERE status = 'accepted'",
+            next_day("internal_due"),
+            next_day("promised_due")
+        ),
+    ];
+    for sql in steady {
+        store
+            .write(move |c| Box::pin(async move { c.exec(&sql, yichuang_store::args![]).await }))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let mut lat = Vec::new();
+    let started = Instant::now();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let n = store
+            .supervise_tick(today)
+            .await
+            .map_err(|e| e.to_string())?;
+        if n != 0 {
+            return Err(format!("an idle pass sent {n} notices"));
+        }
+        lat.push(t.elapsed());
+    }
+    let mut out = vec![record(
+        "supervision_tick_idle",
+        name,
+        lat,
+        started.elapsed(),
+        1,
+    )];
+    let t0 = Instant::now();
+    let sent = store
+        .supervise_tick(today + time::Duration::days(1))
+        .await
+        .map_err(|e| e.to_string())?;
+    let took = t0.elapsed();
+    if !args.json {
+        eprintln!(
+            "   next day's pass over {} open cases: {sent} notices in {:.1} s",
+            args.dashboard_cases,
+            took.as_secs_f64()
+        );
+    }
+    // One latency entry per notice, each the pass's mean: per_second is notices per second.
+    let each = took / sent.max(1) as u32;
+    out.push(record(
+        "supervision_notices",
+        name,
+        vec![each; sent],
+        took,
+        1,
+    ));
     Ok(out)
 }
 

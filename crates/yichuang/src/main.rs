@@ -28,7 +28,7 @@ struct Cli {
     )]
     data_dir: String,
     /// A TOML config file (keys: database_url, data_dir, listen, max_upload_mb, public_url,
-    /// supervision_every_secs).
+    /// supervision_every_secs, utc_offset_hours).
     #[arg(long, global = true, env = "YICHUANG_CONFIG")]
     config: Option<String>,
     #[command(subcommand)]
@@ -184,6 +184,8 @@ struct FileConfig {
     public_url: Option<String>,
     /// Seconds between supervision worker passes; 0 turns the worker off in this process.
     supervision_every_secs: Option<u64>,
+    /// The hall's time zone as hours from UTC (Asia/Shanghai: 8, the default).
+    utc_offset_hours: Option<i8>,
 }
 
 struct Settings {
@@ -218,6 +220,14 @@ fn settings(cli: &Cli, listen: Option<String>) -> Result<Settings, String> {
     let mut config = Config::default();
     if let Some(mb) = file.max_upload_mb {
         config.max_upload = mb * 1024 * 1024;
+    }
+    if let Some(h) = file.utc_offset_hours {
+        if !(-12..=14).contains(&h) {
+            return Err(format!(
+                "utc_offset_hours must be between -12 and 14, not {h}"
+            ));
+        }
+        config.utc_offset_hours = h;
     }
     config.supervision_every = match file.supervision_every_secs.unwrap_or(60) {
         0 => None,

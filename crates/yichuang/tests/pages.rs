@@ -333,3 +333,117 @@ async fn sqlite_pages() {
 async fn postgres_pages() {
     flow(Db::Postgres).await;
 }
+
+/// Supervision on the pages: the worker's notices in the inbox, a supervisor's notice by
+/// hand and the handler's reply, a reviewer's decision with the working days used, the
+/// statistics page and the public 办件公示.
+async fn supervision_flow(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let sent = app.store.supervise_tick(app.store.today()).await.unwrap();
+    assert!(sent > 0);
+    let mut sup = Browser::new(&app);
+    sup.post(
+        "/login",
+        &[("login", "supervisor.js"), ("password", PASSWORD)],
+    )
+    .await;
+    let (_, html) = sup.get("/notices").await;
+    assert!(html.contains("督办") && html.contains("预警"), "{html}");
+    let (_, html) = sup.get("/supervise?light=red").await;
+    let i = html
+        .find("href=\"/cases/")
+        .expect("a red case on the dashboard")
+        + 13;
+    let id: String = html[i..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let case_url = format!("/cases/{id}");
+    let (_, html) = sup.get(&case_url).await;
+    assert!(html.contains("id=\"issue-notice\"") && html.contains("id=\"notices\""));
+    let reply_by = (app.store.today() + time::Duration::days(2)).to_string();
+    let (s, loc) = sup
+        .post(
+            &format!("{case_url}/notice"),
+            &[
+                ("csrf", &csrf(&html)),
+                ("comment", "请当日说明超期原因"),
+                ("reply_by", &reply_by),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (s, loc.as_str()),
+        (303, format!("{case_url}#notices").as_str())
+    );
+
+    let mut clerk = Browser::new(&app);
+    clerk
+        .post("/login", &[("login", "clerk.js"), ("password", PASSWORD)])
+        .await;
+    let (_, html) = clerk.get("/notices?mine=true&awaiting_reply=true").await;
+    assert!(html.contains("请当日说明超期原因"), "{html}");
+    let i = html.find("action=\"/notices/").unwrap() + 17;
+    let nid: String = html[i..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let (s, _) = clerk
+        .post(
+            &format!("/notices/{nid}/reply"),
+            &[("csrf", &csrf(&html)), ("reply", "专家评审延期，已报告")],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, html) = sup.get(&case_url).await;
+    assert!(html.contains("专家评审延期，已报告"));
+
+    // The reviewer concludes the case on its page; a denial without reasons is refused.
+    let mut reviewer = Browser::new(&app);
+    reviewer
+        .post(
+            "/login",
+            &[("login", "reviewer.js"), ("password", PASSWORD)],
+        )
+        .await;
+    let (_, html) = reviewer.get(&case_url).await;
+    assert!(html.contains("id=\"approve\"") && html.contains("id=\"deny\""));
+    let rc = csrf(&html);
+    let (s, html) = reviewer
+        .post(
+            &format!("{case_url}/conclude"),
+            &[("csrf", &rc), ("decision", "deny"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(html.contains("case.reason_required"));
+    let (s, _) = reviewer
+        .post(
+            &format!("{case_url}/conclude"),
+            &[("csrf", &rc), ("decision", "approve"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, html) = reviewer.get(&case_url).await;
+    assert!(html.contains("id=\"days-used\"") && html.contains("已办结"));
+    assert!(!html.contains("id=\"approve\""), "concluded once");
+
+    let (s, html) = sup.get("/statistics?by=staff").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"on-time\"") && html.contains("孙审核"));
+    let (s, html) = Browser::new(&app).get("/public").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("办件公示") && html.contains("id=\"public-performance\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_supervision_pages() {
+    supervision_flow(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_supervision_pages() {
+    supervision_flow(Db::Postgres).await;
+}
