@@ -644,6 +644,33 @@ required = true
     }
 
     #[test]
+    fn an_item_sets_its_own_limits_and_yellow_margin() {
+        let mut f = sample();
+        let it = &mut f.items[0];
+        it.legal_limit = 20;
+        it.promised_limit = 10;
+        let d = it.limits();
+        assert_eq!(
+            (d.internal, d.yellow_days),
+            (6, 3),
+            "defaults: 2/3 and 3 days"
+        );
+        it.internal_limit = Some(8);
+        it.yellow_days = Some(2);
+        let l = it.limits();
+        assert_eq!(
+            (l.internal, l.promised, l.legal, l.yellow_days),
+            (8, 10, 20, 2)
+        );
+        it.yellow_days = Some(61);
+        let errs = validate(&f, &Known::default());
+        assert_eq!(
+            errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+            ["yellow_days"]
+        );
+    }
+
+    #[test]
     fn a_material_referenced_but_not_defined_is_named() {
         let mut f = sample();
         f.items[0].commitment = true;

@@ -296,6 +296,21 @@ mod tests {
             prop_assert_eq!(d.next_alert(3), None);
         }
 
+        /// An item's wider yellow margin turns its cases yellow no later, and never moves a
+        /// deadline; the margin counts working days back from the internal-control line.
+        #[test]
+        fn a_wider_margin_turns_yellow_no_later(acc in any_date(), promised in 1u32..30, a in 0u32..10, b in 0u32..10) {
+            let c = cal();
+            let (lo, hi) = (a.min(b), a.max(b));
+            let narrow = Deadlines::compute(&c, acc, &Limits { yellow_days: lo, ..Limits::for_promised(promised) }, 0).unwrap();
+            let wide = Deadlines::compute(&c, acc, &Limits { yellow_days: hi, ..Limits::for_promised(promised) }, 0).unwrap();
+            prop_assert!(wide.yellow_from <= narrow.yellow_from);
+            prop_assert_eq!((wide.internal, wide.promised, wide.legal), (narrow.internal, narrow.promised, narrow.legal));
+            if narrow.yellow_from > acc {
+                prop_assert_eq!(c.working_days_between(narrow.yellow_from, narrow.internal), i64::from(lo));
+            }
+        }
+
         /// A case concluded on a working day kept its promised limit exactly when it used no
         /// more working days than the limit, with or without clock stops.
         #[test]

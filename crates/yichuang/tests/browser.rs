@@ -262,5 +262,34 @@ async fn browser_correction_round_trip() {
     );
     let png = c.screenshot().await.unwrap();
     std::fs::write(std::env::temp_dir().join("yichuang-receipt.png"), png).unwrap();
+    logout(&c).await;
+
+    // The reviewer concludes it the same day: no working day used, within every limit.
+    login(&c, &base, "reviewer.js").await;
+    c.goto(&case_url).await.unwrap();
+    fill(&c, "decision_reason", "材料齐全，准予许可").await;
+    click(&c, "#approve").await;
+    assert_eq!(text(&c, "#case-status").await, "已办结");
+    assert_eq!(text(&c, "#days-used").await, "0");
+    assert_eq!(text(&c, "#on-time").await, "承诺时限内办结");
+    logout(&c).await;
+
+    // The supervisor's dashboard drills down from a count to the red cases; the public
+    // 办件公示 counts the case just concluded.
+    login(&c, &base, "supervisor.js").await;
+    c.goto(&format!("{base}/supervise")).await.unwrap();
+    let reds: i64 = text(&c, "#count-red").await.trim().parse().unwrap();
+    assert!(reds >= 1);
+    click(&c, "a.light-red").await;
+    let rows = c
+        .find_all(Locator::Css("#open-cases tr"))
+        .await
+        .unwrap()
+        .len() as i64;
+    assert_eq!(rows - 1, reds, "one row per red case under the header");
+    logout(&c).await;
+    c.goto(&format!("{base}/public")).await.unwrap();
+    let table = text(&c, "#public-performance").await;
+    assert!(table.contains("临时占用、挖掘城市道路审批"), "{table}");
     c.close().await.unwrap();
 }
