@@ -77,6 +77,9 @@ pub struct ServiceItem {
     /// of 5 days or less and 3 otherwise when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub yellow_days: Option<u32>,
+    /// The stages after acceptance (办理流程); none: one decision by the item's department.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workflow: Vec<crate::workflow::Stage>,
     #[serde(default)]
     pub visits: u8,
     #[serde(default)]
@@ -450,6 +453,16 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
                 format!("unknown region {} / 区划不存在", it.region),
             );
         }
+        for (field, message) in crate::workflow::check(&it.workflow, &|d| depts.contains_key(d)) {
+            err(c, &field, message);
+        }
+        if it.is_immediate() && !it.workflow.is_empty() {
+            err(
+                c,
+                "workflow",
+                "a 即办件 is completed at the window and has no workflow / 即办件当场办结，不设办理流程".into(),
+            );
+        }
         if it.promised_limit > it.legal_limit {
             err(
                 c,
@@ -667,6 +680,43 @@ required = true
         assert_eq!(
             errs.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
             ["yellow_days"]
+        );
+    }
+
+    #[test]
+    fn a_workflow_is_checked_with_the_catalog() {
+        let mut f = sample();
+        f.items[0].case_type = "2".into();
+        f.items[0].workflow = toml::from_str::<toml::Table>(
+            r#"
+            [[s]]
+            kind = "parallel"
+            departments = [{ department = "360822-ZJJ", limit = 3 }, { department = "360822-XX", limit = 3 }]
+            silence_consents = true
+            [[s]]
+            kind = "issue"
+            "#,
+        )
+        .unwrap()["s"]
+            .clone()
+            .try_into()
+            .unwrap();
+        let errs = validate(&f, &Known::default());
+        let fields: Vec<_> = errs
+            .iter()
+            .map(|e| (e.entry.as_str(), e.field.as_str()))
+            .collect();
+        assert!(
+            fields.contains(&("X1", "workflow[0].departments")),
+            "{errs:?}"
+        );
+        assert!(
+            fields.contains(&("X1", "workflow[0].kind")),
+            "no decision: {errs:?}"
+        );
+        assert!(
+            fields.contains(&("X1", "workflow[1].kind")),
+            "issue before decision: {errs:?}"
         );
     }
 

@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod ids;
 pub mod number;
 pub mod roles;
+pub mod workflow;
 
 pub use actor::{Actor, ActorKind};
 pub use case::{apply, CaseCommand, CaseEvent, CaseState, CaseStatus, DomainError, Verdict};

@@ -235,6 +235,38 @@ pub(crate) async fn set_status(
     Ok(())
 }
 
+/// The deadlines stored on a case row, once it has been accepted.
+pub(crate) fn stored_deadlines(r: &crate::tx::Row) -> Result<Option<Deadlines>> {
+    let date = |col: &str| -> Result<Option<time::Date>> {
+        r.opt_str(col)?
+            .map(|s| {
+                yichuang_core::calendar::parse_date(&s)
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))
+            })
+            .transpose()
+    };
+    Ok(
+        match (
+            date("accepted_on")?,
+            date("internal_due")?,
+            date("promised_due")?,
+            date("legal_due")?,
+            date("yellow_from")?,
+        ) {
+            (Some(accepted_on), Some(internal), Some(promised), Some(legal), Some(yellow_from)) => {
+                Some(Deadlines {
+                    accepted_on,
+                    internal,
+                    promised,
+                    legal,
+                    yellow_from,
+                })
+            }
+            _ => None,
+        },
+    )
+}
+
 pub(crate) fn state_of(row: &Row0) -> CaseState {
     CaseState {
         status: row.status,
@@ -331,6 +363,21 @@ fn random_secret() -> String {
 }
 
 impl Store {
+    /// The calendar of a case's region (the nation's days overlaid by the region's own).
+    pub(crate) async fn case_calendar(
+        &self,
+        id: i64,
+    ) -> Result<std::sync::Arc<yichuang_core::calendar::Calendar>> {
+        let region: Option<String> = sqlx::query_scalar("SELECT region FROM cases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(region) = region else {
+            return Err(StoreError::no_case());
+        };
+        self.calendar(Some(&region)).await
+    }
+
     /// Starts a draft for the actor (an applicant) on an item.
     pub async fn create_draft(
         &self,
@@ -546,15 +593,7 @@ impl Store {
         // Acceptance fixes the deadlines, counted on the case region's calendar.
         let cal = match decision {
             Some(WindowDecision::Accept | WindowDecision::CompleteOnSpot) => {
-                let region: Option<String> =
-                    sqlx::query_scalar("SELECT region FROM cases WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(self.pool())
-                        .await?;
-                match region {
-                    Some(r) => Some(self.calendar(Some(&r)).await?),
-                    None => None,
-                }
+                Some(self.case_calendar(id).await?)
             }
             _ => None,
         };

@@ -2,12 +2,11 @@
 //! on-time statistics and public 办件公示 counted from those records.
 
 use crate::args;
-use crate::cases::{audit_case, load, set_status, state_of};
+use crate::cases::{audit_case, load, set_status, state_of, stored_deadlines};
 use crate::tx::Tx;
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
-use yichuang_core::calendar::{parse_date, Calendar};
-use yichuang_core::deadline::Deadlines;
+use yichuang_core::calendar::Calendar;
 use yichuang_core::{
     apply, Actor, ActorKind, CaseCommand, CaseStatus, Permission, RegionCode, Role,
 };
@@ -27,26 +26,8 @@ pub(crate) async fn record_conclusion(
             args![id],
         )
         .await?;
-    let date = |col: &str| -> Result<Option<time::Date>> {
-        r.opt_str(col)?
-            .map(|s| parse_date(&s).map_err(|e| StoreError::Unavailable(e.to_string())))
-            .transpose()
-    };
-    let (Some(accepted_on), Some(internal), Some(promised), Some(legal), Some(yellow_from)) = (
-        date("accepted_on")?,
-        date("internal_due")?,
-        date("promised_due")?,
-        date("legal_due")?,
-        date("yellow_from")?,
-    ) else {
+    let Some(d) = stored_deadlines(&r)? else {
         return Ok(());
-    };
-    let d = Deadlines {
-        accepted_on,
-        internal,
-        promised,
-        legal,
-        yellow_from,
     };
     let done = d.conclusion(cal, on, r.i64("stopped_days")?);
     c.exec(
@@ -178,14 +159,7 @@ impl Store {
         approve: bool,
         reason: &str,
     ) -> Result<CaseStatus> {
-        let region: Option<String> = sqlx::query_scalar("SELECT region FROM cases WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        let Some(region) = region else {
-            return Err(StoreError::no_case());
-        };
-        let cal = self.calendar(Some(&region)).await?;
+        let cal = self.case_calendar(id).await?;
         let today = self.today();
         let (actor, reason) = (actor.clone(), reason.trim().to_string());
         self.write(move |c| {

@@ -9,12 +9,10 @@
 //! work still due and a second process finds it already done.
 
 use crate::args;
-use crate::cases::{audit_case, Page};
+use crate::cases::{audit_case, stored_deadlines, Page};
 use crate::tx::Tx;
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
-use yichuang_core::calendar::parse_date;
-use yichuang_core::deadline::Deadlines;
 use yichuang_core::{Actor, ActorKind, CaseStatus, Permission, Role};
 
 /// Cases claimed per write transaction by one tick.
@@ -61,34 +59,6 @@ fn level_line(level: u8) -> &'static str {
         2 => "red",
         _ => "overdue",
     }
-}
-
-fn stored_deadlines(r: &crate::tx::Row) -> Result<Option<Deadlines>> {
-    let date = |col: &str| -> Result<Option<time::Date>> {
-        r.opt_str(col)?
-            .map(|s| parse_date(&s).map_err(|e| StoreError::Unavailable(e.to_string())))
-            .transpose()
-    };
-    Ok(
-        match (
-            date("accepted_on")?,
-            date("internal_due")?,
-            date("promised_due")?,
-            date("legal_due")?,
-            date("yellow_from")?,
-        ) {
-            (Some(accepted_on), Some(internal), Some(promised), Some(legal), Some(yellow_from)) => {
-                Some(Deadlines {
-                    accepted_on,
-                    internal,
-                    promised,
-                    legal,
-                    yellow_from,
-                })
-            }
-            _ => None,
-        },
-    )
 }
 
 /// The handler's leader: a manager of the handler's hall, else of the case's region.

@@ -84,14 +84,7 @@ impl Store {
 
     /// Ends the open special procedure on `today`; returns the working days it stopped the clock.
     pub async fn resume(&self, actor: &Actor, id: i64, today: time::Date) -> Result<i64> {
-        let region: Option<String> = sqlx::query_scalar("SELECT region FROM cases WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        let Some(region) = region else {
-            return Err(StoreError::no_case());
-        };
-        let cal = self.calendar(Some(&region)).await?;
+        let cal = self.case_calendar(id).await?;
         let actor = actor.clone();
         self.write(move |c| {
             Box::pin(async move {
