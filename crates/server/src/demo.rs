@@ -21,6 +21,11 @@ pub const LOGINS: &[(&str, &str, &str)] = &[
     ("manager.js", "manager 大厅管理员", "吉水县 360822"),
     ("supervisor.js", "supervisor 电子监察员", "吉水县 360822"),
     ("reviewer.js", "reviewer 审核人员", "吉水县住建局 360822"),
+    (
+        "360822-zjj.a, 360822-zjj.b, 360822-zrzyj.a …",
+        "reviewer 审核人员 A/B角",
+        "every department: <code>.a and <code>.b",
+    ),
 ];
 
 /// A valid demo resident ID and USCC, made with the real check characters.
@@ -52,6 +57,11 @@ pub async fn load(st: &AppState) -> Result<bool, String> {
     }
     let actor = Actor::system();
     let file: CatalogFile = toml::from_str(CATALOG).map_err(|e| format!("demo catalog: {e}"))?;
+    let departments: Vec<(String, String, String)> = file
+        .departments
+        .iter()
+        .map(|d| (d.code.clone(), d.name.clone(), d.region.clone()))
+        .collect();
     match store
         .import_catalog(file, &actor)
         .await
@@ -171,6 +181,26 @@ pub async fn load(st: &AppState) -> Result<bool, String> {
             .map_err(|e| e.message)?;
     }
     let hash = auth::hash_password(PASSWORD.into()).await;
+    // Two reviewers in every department (A and B of A/B review, and the parallel reviews):
+    // `<department code in lower case>.a` and `.b`.
+    for (code, name, region) in &departments {
+        for (suffix, who) in [("a", "A角"), ("b", "B角")] {
+            let staff = NewAccount {
+                kind: "staff".into(),
+                login: format!("{}.{suffix}", code.to_lowercase()),
+                password_hash: Some(hash.clone()),
+                name: format!("{name}审核员{who}"),
+                role: Some("reviewer".into()),
+                region: Some(region.clone()),
+                department: Some(code.clone()),
+                ..Default::default()
+            };
+            store
+                .create_account(staff, &actor)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
     let person = NewAccount {
         kind: "person".into(),
         login: demo_person_id(),
@@ -222,7 +252,7 @@ fn sample_value(f: &yichuang_core::catalog::FormField) -> String {
 /// today, some in time and some late, for the statistics and the public 办件公示.
 async fn demo_cases(st: &AppState) -> Result<(), String> {
     use yichuang_core::deadline::{Deadlines, Light};
-    use yichuang_store::cases::{MaterialCheck, NewSubmission, WindowDecision};
+    use yichuang_store::cases::WindowDecision;
     let store = &st.store;
     let e = |e: yichuang_store::StoreError| e.to_string();
     let person = store
@@ -235,16 +265,7 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
         .await
         .map_err(e)?
         .ok_or("no demo clerk")?;
-    let reviewer = store
-        .account_by_login("reviewer.js")
-        .await
-        .map_err(e)?
-        .ok_or("no demo reviewer")?;
-    let (applicant, clerk, reviewer) = (
-        person.actor("demo"),
-        clerk.actor("demo"),
-        reviewer.actor("demo"),
-    );
+    let (applicant, clerk) = (person.actor("demo"), clerk.actor("demo"));
     let (hash, _) = st
         .blobs
         .put(b"%PDF-1.4\n% Yichuang demo material\n%%EOF\n")
@@ -273,37 +294,7 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
     ];
     let today = store.today();
     for (n, item) in plan.iter().cycle().take(24).enumerate() {
-        let form: std::collections::BTreeMap<String, String> = item
-            .fields
-            .iter()
-            .map(|f| (f.key.clone(), sample_value(f)))
-            .collect();
-        let id = store
-            .create_draft(&applicant, &item.code, form, item.commitment)
-            .await
-            .map_err(e)?;
-        let mut checks = Vec::new();
-        for m in item
-            .materials
-            .iter()
-            .filter(|m| item.must_submit(m, item.commitment))
-        {
-            let sub = NewSubmission {
-                material_code: m.code.clone(),
-                hash: hash.clone(),
-                file_name: format!("{}.pdf", m.name),
-                content_type: "application/pdf".into(),
-                size: 40,
-            };
-            store.add_submission(&applicant, id, sub).await.map_err(e)?;
-            checks.push(MaterialCheck {
-                material_code: m.code.clone(),
-                verdict: "ok".into(),
-                reason: String::new(),
-                due_date: None,
-            });
-        }
-        store.submit(&applicant, id).await.map_err(e)?;
+        let (id, checks) = submitted_case(st, &applicant, item, &hash).await?;
         match (n % targets.len(), targets[n % targets.len()]) {
             (5, _) => {
                 let mut wrong = checks.clone();
@@ -342,14 +333,137 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
                         .await
                         .map_err(e)?;
                 }
-                if n >= 12 {
-                    store
-                        .decide(&reviewer, id, true, "材料齐全，符合法定条件")
-                        .await
-                        .map_err(e)?;
-                }
+                // Some stay at their first task, some have moved on, the later half is done.
+                let steps = match n {
+                    12.. => usize::MAX,
+                    _ if n % 6 == 2 => 1,
+                    _ if n % 6 == 3 => 2,
+                    _ => 0,
+                };
+                drive(st, id, steps, &[]).await?;
             }
         }
+    }
+    // Seed 004: a construction project's planning permit in its parallel review; the civil
+    // air defence office stays silent past its limit, so the worker consents for it by default.
+    let firm = store
+        .account_by_login(&demo_enterprise_uscc())
+        .await
+        .map_err(e)?
+        .ok_or("no demo enterprise")?
+        .actor("demo");
+    let item = store.item("360822-ZRZYJ-XK-003").await.map_err(e)?;
+    let (id, checks) = submitted_case(st, &firm, &item, &hash).await?;
+    store
+        .window_decision(&clerk, id, checks, Some(WindowDecision::Accept))
+        .await
+        .map_err(e)?;
+    drive(st, id, 5, &["360822-RFB"]).await?;
+    if let Some(t) = store
+        .case_tasks(id)
+        .await
+        .map_err(e)?
+        .iter()
+        .find(|t| t.department == "360822-RFB" && t.state == "open")
+    {
+        store
+            .backdate_task_due(
+                &yichuang_core::Actor::system(),
+                t.id,
+                today - time::Duration::days(1),
+            )
+            .await
+            .map_err(e)?;
+    }
+    Ok(())
+}
+
+/// A case filled in with sample values and PDF materials, submitted.
+async fn submitted_case(
+    st: &AppState,
+    applicant: &Actor,
+    item: &yichuang_core::catalog::ServiceItem,
+    hash: &str,
+) -> Result<(i64, Vec<yichuang_store::cases::MaterialCheck>), String> {
+    use yichuang_store::cases::{MaterialCheck, NewSubmission};
+    let store = &st.store;
+    let e = |e: yichuang_store::StoreError| e.to_string();
+    let form: std::collections::BTreeMap<String, String> = item
+        .fields
+        .iter()
+        .map(|f| (f.key.clone(), sample_value(f)))
+        .collect();
+    let id = store
+        .create_draft(applicant, &item.code, form, item.commitment)
+        .await
+        .map_err(e)?;
+    let mut checks = Vec::new();
+    for m in item
+        .materials
+        .iter()
+        .filter(|m| item.must_submit(m, item.commitment))
+    {
+        let sub = NewSubmission {
+            material_code: m.code.clone(),
+            hash: hash.to_string(),
+            file_name: format!("{}.pdf", m.name),
+            content_type: "application/pdf".into(),
+            size: 40,
+        };
+        store.add_submission(applicant, id, sub).await.map_err(e)?;
+        checks.push(MaterialCheck {
+            material_code: m.code.clone(),
+            verdict: "ok".into(),
+            reason: String::new(),
+            due_date: None,
+        });
+    }
+    store.submit(applicant, id).await.map_err(e)?;
+    Ok((id, checks))
+}
+
+/// Works a case's open tasks the way its departments would: A answers (consent), B approves
+/// A's proposal; at most `steps` actions, skipping tasks of the `silent` departments.
+async fn drive(st: &AppState, id: i64, steps: usize, silent: &[&str]) -> Result<(), String> {
+    use yichuang_store::flows::TaskAction;
+    let e = |e: yichuang_store::StoreError| e.to_string();
+    let mut done = 0;
+    while done < steps {
+        let tasks = st.store.case_tasks(id).await.map_err(e)?;
+        let Some(t) = tasks.iter().find(|t| {
+            matches!(t.state.as_str(), "open" | "claimed" | "proposed")
+                && !silent.contains(&t.department.as_str())
+        }) else {
+            return Ok(());
+        };
+        let (who, action) = if t.state == "proposed" {
+            ("b", TaskAction::Approve)
+        } else {
+            (
+                "a",
+                TaskAction::Answer {
+                    consent: true,
+                    opinion: match t.stage_kind.as_str() {
+                        "issue" => "已制证并送达".into(),
+                        "decision" => "准予许可".into(),
+                        _ => "材料齐全，符合法定条件".into(),
+                    },
+                    legal_basis: String::new(),
+                },
+            )
+        };
+        let login = format!("{}.{who}", t.department.to_lowercase());
+        let staff = st
+            .store
+            .account_by_login(&login)
+            .await
+            .map_err(e)?
+            .ok_or(format!("no demo staff {login}"))?;
+        st.store
+            .task_action(&staff.actor("demo"), t.id, action)
+            .await
+            .map_err(e)?;
+        done += 1;
     }
     Ok(())
 }

@@ -12,6 +12,8 @@ pub mod qr;
 pub mod supervision;
 pub mod supervision_pages;
 pub mod uploads;
+pub mod workflow;
+pub mod workflow_pages;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
@@ -62,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(calendar::routes())
         .merge(supervision::routes())
+        .merge(workflow::routes())
+        .merge(workflow_pages::routes())
         .merge(pages::routes())
         .merge(supervision_pages::routes())
         .layer(DefaultBodyLimit::max(limit))
@@ -97,7 +101,16 @@ pub fn spawn_supervision(store: Store, every: std::time::Duration) -> tokio::tas
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match store.supervise_tick(store.today()).await {
+            let today = store.today();
+            match store.flow_tick(today).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    consents = n,
+                    "default consent recorded for silent departments"
+                ),
+                Err(e) => tracing::warn!(error = %e, "workflow clock failed; retrying next tick"),
+            }
+            match store.supervise_tick(today).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sent = n, "supervision notices sent"),
                 Err(e) => tracing::warn!(error = %e, "supervision tick failed; retrying next tick"),

@@ -69,6 +69,7 @@ label{display:block;margin:.5rem 0 .2rem;font-weight:600}
 .tag{display:inline-block;padding:0 .4rem;border-radius:3px;background:#eef;font-size:.85rem}
 .status{font-weight:700;color:#b71c1c}
 .light{display:inline-block;padding:0 .5rem;border-radius:10px;font-size:.85rem;color:#fff}
+.stage{margin:.3rem 0}.stage-current>strong{color:#b71c1c}.stage-skipped,.stage-pending{color:#8c959f}.task{margin:.2rem 0 .2rem 1rem}
 .light-green{background:#1a7f37}.light-yellow{background:#bf8700}.light-red{background:#cf222e}.light-overdue{background:#6e1b1b}
 @media print{header,.noprint{display:none}body{background:#fff}.card{border:0}}
 @media (max-width:600px){td,th{display:block;border:0;padding:.15rem .4rem}tr{border-bottom:1px solid #ddd;display:block;padding:.3rem 0}th{background:none;color:#57606a;font-size:.85rem;font-weight:600}}
@@ -102,6 +103,7 @@ pub(crate) fn layout(lang: Lang, who: Option<&Caller>, title: &str, body: Markup
                                 a href="/supervise" { (t("电子监察", "Supervision")) }
                                 a href="/statistics" { (t("统计", "Statistics")) }
                             }
+                            @if c.account.department.is_some() { a href="/tasks" { (t("待办", "Tasks")) } }
                             a href="/notices" { (t("督办", "Notices")) }
                         } @else {
                             a href="/my" { (t("我的办件", "My cases")) }
@@ -659,7 +661,23 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
     let stops = st.store.suspensions(v.id).await.map_err(se(lang))?;
     let role = c.account.role.as_deref();
     let in_region = actor.may_in(Permission::ReadCases, &v.region);
+    let flow = crate::workflow::flow_view(&st, &c, &v.id.to_string())
+        .await
+        .map_err(pe(lang))?;
+    let departments: Vec<(String, String)> = if staff_view {
+        st.store
+            .departments()
+            .await
+            .map_err(se(lang))?
+            .into_iter()
+            .filter(|d| d.region.starts_with(&v.region[..v.region.len().min(2)]))
+            .map(|d| (d.code, d.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let may_decide = in_region
+        && flow.is_empty()
         && matches!(role, Some("reviewer" | "manager"))
         && matches!(v.status, CaseStatus::Accepted | CaseStatus::InStage);
     let notices = if staff_view && in_region {
@@ -720,6 +738,9 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
                     }
                 }
             }
+        }
+        @if !flow.is_empty() {
+            (crate::workflow_pages::flow_card(lang, &flow, &c, v.id, &departments))
         }
         @if may_decide {
             div.card #decision {
@@ -802,6 +823,16 @@ fn action_name(lang: Lang, action: &str) -> String {
         ),
         "demo.backdate" => ("演示数据：调整受理日期", "Demo: acceptance date moved"),
         "case.decide" => ("办理决定，办结", "Decided and concluded"),
+        "task.claim" => ("认领任务", "Task claimed"),
+        "task.answer" => ("提出办理意见", "Opinion given"),
+        "task.approve" => ("B角审核通过", "Approved by the second reviewer"),
+        "task.return" => ("退回A角", "Returned to the first reviewer"),
+        "task.transfer" => ("转交其他部门", "Transferred to another department"),
+        "task.default_consent" => (
+            "逾期未答复，默认同意",
+            "Consent by default (silent past the limit)",
+        ),
+        "flow.cancel" => ("撤回，任务撤销", "Withdrawn: tasks withdrawn"),
         "supervision.warning" => ("黄灯预警", "Yellow-line warning"),
         "supervision.notice" => ("督办通知", "Supervision notice"),
         "supervision.manual_notice" => ("人工督办", "Supervisor's notice"),

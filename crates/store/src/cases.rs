@@ -625,7 +625,8 @@ impl Store {
                     next.status,
                     String::new(),
                 )
-                .await
+                .await?;
+                crate::flows::cancel(c, &actor, id).await
             })
         })
         .await
@@ -1286,6 +1287,11 @@ async fn decide_in(
     for cm in &cmds {
         st = apply(&st, cm)?.0;
     }
+    // An item with a workflow goes straight into its first stage on acceptance.
+    let flow = matches!(decision, WindowDecision::Accept) && !row.item.workflow.is_empty();
+    if flow {
+        st = apply(&st, &CaseCommand::OpenStage)?.0;
+    }
     let reason = match &decision {
         WindowDecision::Reject { reason } => reason.trim().to_string(),
         _ => String::new(),
@@ -1347,6 +1353,18 @@ async fn decide_in(
     crate::supervision::bucket_delta(c, id, 1).await?;
     if let (WindowDecision::CompleteOnSpot, Some(cal)) = (&decision, cal) {
         crate::conclusions::record_conclusion(c, id, cal, today, Some(actor.account_id)).await?;
+    }
+    if let (true, Some(cal)) = (flow, cal) {
+        crate::flows::start(
+            c,
+            id,
+            &row.region,
+            &row.item.department,
+            &row.item.workflow,
+            cal,
+            today,
+        )
+        .await?;
     }
     if let WindowDecision::Corrections { note } = &decision {
         c.exec("INSERT INTO correction_notices (case_id, issued_by, issued_at, problems, note) VALUES ($1,$2,$3,$4,$5)", args![id, actor.account_id, now, serde_json::to_string(&problems).unwrap_or_else(|_| "[]".into()), note.trim()])

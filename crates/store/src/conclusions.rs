@@ -175,6 +175,17 @@ impl Store {
                         "只有部门审核人员或管理人员可以作出办理决定。",
                     ));
                 }
+                let flow = c
+                    .one("SELECT workflow FROM cases WHERE id = $1", args![id])
+                    .await?
+                    .opt_str("workflow")?;
+                if flow.is_some() {
+                    return Err(StoreError::conflict(
+                        "case.has_workflow",
+                        "This case is decided through its workflow's decision stage.",
+                        "该办件按办理流程在决定环节作出决定。",
+                    ));
+                }
                 let (next, _) = apply(
                     &state_of(&row),
                     &CaseCommand::Decide {

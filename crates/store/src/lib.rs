@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod conclusions;
 pub mod error;
 pub mod files;
+pub mod flows;
 pub mod notices;
 pub mod supervision;
 pub mod suspensions;
@@ -62,6 +63,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         9,
         include_str!("../migrations/sqlite/0009_open_by_county.sql"),
     ),
+    (10, include_str!("../migrations/sqlite/0010_workflow.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -88,6 +90,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         9,
         include_str!("../migrations/postgres/0009_open_by_county.sql"),
     ),
+    (10, include_str!("../migrations/postgres/0010_workflow.sql")),
 ];
 
 #[derive(Clone)]

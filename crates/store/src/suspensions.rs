@@ -128,6 +128,8 @@ impl Store {
                     args![today.to_string(), k, actor.account_id, crate::now_ms(), open.i64("id")?],
                 )
                 .await?;
+                crate::flows::shift_due(c, id, &cal, k).await?;
+                crate::flows::shift_due(c, id, &cal, k).await?;
                 crate::supervision::bucket_delta(c, id, 1).await?;
                 audit_case(c, &actor, "case.resume", row.number.as_deref(), row.status, next.status, format!("clock stopped {k} working days")).await?;
                 Ok(k)

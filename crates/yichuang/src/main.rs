@@ -446,12 +446,13 @@ async fn run(cli: Cli) -> Result<(), String> {
                 Some(d) => yichuang_core::calendar::parse_date(d).map_err(|e| e.to_string())?,
                 None => st.store.today(),
             };
+            let k = st.store.flow_tick(day).await.map_err(|e| e.to_string())?;
             let n = st
                 .store
                 .supervise_tick(day)
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("{n} supervision notices sent for {day}.");
+            println!("{k} default consents recorded, {n} supervision notices sent for {day}.");
             Ok(())
         }
         Cmd::Demo => {

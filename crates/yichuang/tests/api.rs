@@ -341,7 +341,8 @@ async fn story(db: Db) {
             {"material_code": "M04", "verdict": "deferred", "due_date": due}]}),
         )
         .await;
-    assert_eq!((s, v["status"].as_str()), (200, Some("accepted")), "{v}");
+    // The item has a workflow: acceptance opens its first stage at once.
+    assert_eq!((s, v["status"].as_str()), (200, Some("in_stage")), "{v}");
     let (s, v) = clerk
         .post(&format!("/api/v1/cases/{number}/accept"), json!({}))
         .await;
@@ -398,7 +399,7 @@ async fn story(db: Db) {
             accept["status_before"].as_str(),
             accept["status_after"].as_str()
         ),
-        (Some("submitted"), Some("accepted"))
+        (Some("submitted"), Some("in_stage"))
     );
     assert_eq!(accept["actor_role"], "clerk");
     assert!(app.store.verify_case_chain(&number).await.unwrap());
@@ -475,7 +476,8 @@ async fn story(db: Db) {
             {"material_code": "M01", "verdict": "ok"}, {"material_code": "M03", "verdict": "ok"}]}),
         )
         .await;
-    assert_eq!((s, v["status"].as_str()), (200, Some("accepted")), "{v}");
+    // The item has a workflow: acceptance opens its first stage at once.
+    assert_eq!((s, v["status"].as_str()), (200, Some("in_stage")), "{v}");
 
     // 即办件 completed on the spot.
     let firm = Api::login(

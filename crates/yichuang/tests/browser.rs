@@ -248,7 +248,7 @@ async fn browser_correction_round_trip() {
     select(&c, "v_M01", "ok").await;
     select(&c, "v_M03", "ok").await;
     click(&c, "#accept").await;
-    assert_eq!(text(&c, "#case-status").await, "已受理");
+    assert_eq!(text(&c, "#case-status").await, "办理中");
     logout(&c).await;
 
     // The applicant opens the receipt: number and QR code.
@@ -264,12 +264,26 @@ async fn browser_correction_round_trip() {
     std::fs::write(std::env::temp_dir().join("yichuang-receipt.png"), png).unwrap();
     logout(&c).await;
 
-    // The reviewer concludes it the same day: no working day used, within every limit.
+    // The housing department works the item's workflow the same day — review, decision,
+    // issue of the permit — on the case page: no working day used, within every limit.
     login(&c, &base, "reviewer.js").await;
     c.goto(&case_url).await.unwrap();
-    fill(&c, "decision_reason", "材料齐全，准予许可").await;
-    click(&c, "#approve").await;
+    for (stage, opinion) in [(0, "材料齐全"), (1, "准予许可"), (2, "已制证送达")] {
+        assert!(
+            text(&c, &format!("#stage-{stage}"))
+                .await
+                .contains("进行中"),
+            "stage {stage} is current"
+        );
+        find(&c, Locator::Css("#flow textarea[id^='opinion-']"))
+            .await
+            .send_keys(opinion)
+            .await
+            .unwrap();
+        click(&c, "#flow button[id^='consent-']").await;
+    }
     assert_eq!(text(&c, "#case-status").await, "已办结");
+    assert!(text(&c, "#flow").await.contains("准予许可"));
     assert_eq!(text(&c, "#days-used").await, "0");
     assert_eq!(text(&c, "#on-time").await, "承诺时限内办结");
     logout(&c).await;

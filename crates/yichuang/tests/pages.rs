@@ -400,39 +400,94 @@ async fn supervision_flow(db: Db) {
     let (_, html) = sup.get(&case_url).await;
     assert!(html.contains("专家评审延期，已报告"));
 
-    // The reviewer concludes the case on its page; a denial without reasons is refused.
-    let mut reviewer = Browser::new(&app);
-    reviewer
-        .post(
-            "/login",
-            &[("login", "reviewer.js"), ("password", PASSWORD)],
-        )
-        .await;
-    let (_, html) = reviewer.get(&case_url).await;
-    assert!(html.contains("id=\"approve\"") && html.contains("id=\"deny\""));
-    let rc = csrf(&html);
-    let (s, html) = reviewer
+    // The case's departments work its workflow on the case page until it is concluded: A
+    // gives an opinion (a denial without reasons is refused), B approves an A/B proposal.
+    let case_id: i64 = id.parse().unwrap();
+    let mut staff: std::collections::HashMap<String, Browser> = std::collections::HashMap::new();
+    for _ in 0..30 {
+        let tasks = app.store.case_tasks(case_id).await.unwrap();
+        let Some(t) = tasks
+            .iter()
+            .find(|t| matches!(t.state.as_str(), "open" | "proposed"))
+        else {
+            break;
+        };
+        let login = format!(
+            "{}.{}",
+            t.department.to_lowercase(),
+            if t.state == "proposed" { "b" } else { "a" }
+        );
+        if !staff.contains_key(&login) {
+            let mut b = Browser::new(&app);
+            b.post("/login", &[("login", &login), ("password", PASSWORD)])
+                .await;
+            staff.insert(login.clone(), b);
+        }
+        let b = staff.get_mut(&login).unwrap();
+        let (_, html) = b.get(&case_url).await;
+        let ct = csrf(&html);
+        let back = format!("{case_url}#flow");
+        let (s, loc) = if t.state == "proposed" {
+            assert!(
+                html.contains(&format!("id=\"approve-{}\"", t.id)),
+                "{login} sees B's form"
+            );
+            b.post(
+                &format!("/tasks/{}/approve", t.id),
+                &[("csrf", &ct), ("back", &back)],
+            )
+            .await
+        } else {
+            assert!(
+                html.contains(&format!("id=\"consent-{}\"", t.id)),
+                "{login} sees the form"
+            );
+            let (s, err) = b
+                .post(
+                    &format!("/tasks/{}/answer", t.id),
+                    &[
+                        ("csrf", &ct),
+                        ("consent", "0"),
+                        ("opinion", ""),
+                        ("back", &back),
+                    ],
+                )
+                .await;
+            assert_eq!(s, 422, "{err}");
+            assert!(err.contains("task.reason_required"));
+            b.post(
+                &format!("/tasks/{}/answer", t.id),
+                &[
+                    ("csrf", &ct),
+                    ("consent", "1"),
+                    ("opinion", "同意"),
+                    ("back", &back),
+                ],
+            )
+            .await
+        };
+        assert_eq!((s, loc.as_str()), (303, back.as_str()));
+    }
+    let (_, html) = sup.get(&case_url).await;
+    assert!(
+        html.contains("id=\"days-used\"") && html.contains("已办结"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("id=\"approve\""),
+        "no decision card on a workflow case"
+    );
+    let (s, v) = sup
         .post(
             &format!("{case_url}/conclude"),
-            &[("csrf", &rc), ("decision", "deny"), ("reason", "")],
+            &[("csrf", &csrf(&html)), ("decision", "approve")],
         )
         .await;
-    assert_eq!(s, 422);
-    assert!(html.contains("case.reason_required"));
-    let (s, _) = reviewer
-        .post(
-            &format!("{case_url}/conclude"),
-            &[("csrf", &rc), ("decision", "approve"), ("reason", "")],
-        )
-        .await;
-    assert_eq!(s, 303);
-    let (_, html) = reviewer.get(&case_url).await;
-    assert!(html.contains("id=\"days-used\"") && html.contains("已办结"));
-    assert!(!html.contains("id=\"approve\""), "concluded once");
+    assert_eq!(s, 403, "{v}");
 
     let (s, html) = sup.get("/statistics?by=staff").await;
     assert_eq!(s, 200);
-    assert!(html.contains("id=\"on-time\"") && html.contains("孙审核"));
+    assert!(html.contains("id=\"on-time\"") && html.contains("审核员A角"));
     let (s, html) = Browser::new(&app).get("/public").await;
     assert_eq!(s, 200);
     assert!(html.contains("办件公示") && html.contains("id=\"public-performance\""));

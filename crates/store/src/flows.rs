@@ -1,0 +1,851 @@
+//! Workflow persistence: a case's flow is its `tasks` rows plus `flow_stage` and
+//! `flow_result` on the case; the stages are the snapshot taken at acceptance. Each command
+//! loads the flow, asks `core::workflow::step`, writes the rows that changed (guarded by
+//! their old state, so two servers racing on one task cannot both win) and its audit record,
+//! in one transaction. When the flow finishes, the case concludes (办结) in the same one.
+
+use crate::args;
+use crate::cases::{audit_case, Page};
+use crate::tx::Tx;
+use crate::{Result, Store, StoreError};
+use sqlx::Row;
+use yichuang_core::calendar::{parse_date, Calendar};
+use yichuang_core::workflow::{
+    step, Ctx, Flow, FlowCommand, FlowError, FlowEvent, Stage, StageKind, Task, TaskState,
+};
+use yichuang_core::{apply, Actor, ActorKind, CaseCommand, CaseStatus, Permission, Role};
+
+impl From<FlowError> for StoreError {
+    fn from(e: FlowError) -> Self {
+        let (en, zh) = match &e {
+            FlowError::NotStarted => ("The workflow has not started.", "办理流程尚未开始。"),
+            FlowError::AlreadyStarted => ("The workflow has started already.", "办理流程已开始。"),
+            FlowError::Finished => ("The workflow is over.", "办理流程已结束。"),
+            FlowError::UnknownTask => ("No such task.", "未找到该任务。"),
+            FlowError::NotCurrent => (
+                "That task is not in the current stage.",
+                "该任务不在当前环节。",
+            ),
+            FlowError::AlreadyAnswered => {
+                ("That task has been answered already.", "该任务已办理。")
+            }
+            FlowError::ClaimedByOther => (
+                "Someone else has claimed that task.",
+                "该任务已被他人认领。",
+            ),
+            FlowError::SameAsProposer => (
+                "The approver must not be the proposer (A/B review).",
+                "审核人（B角）不能与承办人（A角）为同一人。",
+            ),
+            FlowError::NotProposed => (
+                "There is no proposal to approve or return.",
+                "尚无待审核的拟办意见。",
+            ),
+            FlowError::ReasonRequired => ("Give the reason.", "请填写理由。"),
+            FlowError::LegalBasisRequired => (
+                "A denial needs its legal basis.",
+                "不予许可须写明法律依据。",
+            ),
+            FlowError::BadTransfer => ("Transfer to another department.", "请转交其他部门。"),
+            FlowError::Calendar(_) => (
+                "The calendar cannot count that far.",
+                "工作日历无法计算该期限。",
+            ),
+        };
+        let code = e.code();
+        if e.is_conflict() {
+            StoreError::conflict(code, en, zh)
+        } else {
+            StoreError::invalid(code, en, zh)
+        }
+    }
+}
+
+/// What a staff member does with a task.
+#[derive(Debug, Clone)]
+pub enum TaskAction {
+    Claim,
+    Answer {
+        consent: bool,
+        opinion: String,
+        legal_basis: String,
+    },
+    Approve,
+    Return {
+        reason: String,
+    },
+    Transfer {
+        department: String,
+        reason: String,
+    },
+}
+
+/// A task as its inbox and the case's flow view show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskView {
+    pub id: i64,
+    pub case_id: i64,
+    pub case_number: Option<String>,
+    pub item_name: String,
+    pub stage: i64,
+    pub stage_kind: String,
+    pub stage_name: String,
+    pub department: String,
+    pub department_name: String,
+    pub role: String,
+    pub ab: bool,
+    pub due_on: String,
+    /// open | claimed | proposed | done | cancelled
+    pub state: String,
+    pub consent: Option<bool>,
+    pub by_default: bool,
+    pub claimed_by: Option<i64>,
+    pub proposed_by: Option<i64>,
+    pub answered_by: Option<i64>,
+    pub handler_name: Option<String>,
+    pub opinion: String,
+    pub legal_basis: String,
+    pub created_at: i64,
+    pub done_at: Option<i64>,
+    /// green | yellow | overdue against the task's own due date (open tasks only).
+    pub light: Option<String>,
+}
+
+/// A task state as its columns: (state, claimed_by, proposed_by, consent, by_default,
+/// answered_by).
+type StateCols = (
+    &'static str,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    Option<i64>,
+);
+
+fn state_cols(s: &TaskState) -> StateCols {
+    match s {
+        TaskState::Open => ("open", None, None, None, 0, None),
+        TaskState::Claimed { by } => ("claimed", Some(*by), None, None, 0, None),
+        TaskState::Proposed { by, consent } => (
+            "proposed",
+            Some(*by),
+            Some(*by),
+            Some(i64::from(*consent)),
+            0,
+            None,
+        ),
+        TaskState::Done {
+            consent,
+            by,
+            by_default,
+        } => (
+            "done",
+            None,
+            None,
+            Some(i64::from(*consent)),
+            i64::from(*by_default),
+            *by,
+        ),
+        TaskState::Cancelled => ("cancelled", None, None, None, 0, None),
+    }
+}
+
+fn task_state(r: &crate::tx::Row) -> Result<TaskState> {
+    let consent = r.opt_i64("consent")?.map(|c| c != 0);
+    Ok(match r.str("state")?.as_str() {
+        "open" => TaskState::Open,
+        "claimed" => TaskState::Claimed {
+            by: r.opt_i64("claimed_by")?.unwrap_or(0),
+        },
+        "proposed" => TaskState::Proposed {
+            by: r.opt_i64("proposed_by")?.unwrap_or(0),
+            consent: consent.unwrap_or(true),
+        },
+        "done" => TaskState::Done {
+            consent: consent.unwrap_or(true),
+            by: r.opt_i64("answered_by")?,
+            by_default: r.i64("by_default")? != 0,
+        },
+        _ => TaskState::Cancelled,
+    })
+}
+
+/// The case's stages and flow as stored, with each task's row id by its position.
+pub(crate) struct Loaded {
+    pub stages: Vec<Stage>,
+    pub flow: Flow,
+    pub ids: Vec<i64>,
+}
+
+pub(crate) async fn load(c: &mut dyn Tx, case_id: i64) -> Result<Option<Loaded>> {
+    let r = c
+        .one(
+            "SELECT workflow, flow_stage, flow_result FROM cases WHERE id = $1",
+            args![case_id],
+        )
+        .await?;
+    let Some(def) = r.opt_str("workflow")? else {
+        return Ok(None);
+    };
+    let stages: Vec<Stage> = serde_json::from_str(&def)
+        .map_err(|e| StoreError::Unavailable(format!("workflow of case {case_id}: {e}")))?;
+    let mut flow = Flow {
+        started: r.opt_i64("flow_stage")?.is_some(),
+        stage: r.opt_i64("flow_stage")?.unwrap_or(0).max(0) as usize,
+        tasks: Vec::new(),
+        result: r.opt_i64("flow_result")?.map(|x| x != 0),
+    };
+    let mut ids = Vec::new();
+    for t in c
+        .query(
+            "SELECT id, stage, department, role, ab, due_on, state, claimed_by, proposed_by, consent, by_default, answered_by \
+             FROM tasks WHERE case_id = $1 ORDER BY seq",
+            args![case_id],
+        )
+        .await?
+    {
+        ids.push(t.i64("id")?);
+        flow.tasks.push(Task {
+            stage: t.i64("stage")?.max(0) as usize,
+            department: t.str("department")?,
+            role: t.str("role")?,
+            ab: t.i64("ab")? != 0,
+            due: parse_date(&t.str("due_on")?).map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            state: task_state(&t)?,
+        });
+    }
+    Ok(Some(Loaded { stages, flow, ids }))
+}
+
+/// Writes what a step changed: new tasks, changed tasks (guarded by their old state), the
+/// stage and result on the case. Returns the row ids by position, new ones included.
+pub(crate) async fn save(
+    c: &mut dyn Tx,
+    case_id: i64,
+    region: &str,
+    l: &Loaded,
+    next: &Flow,
+) -> Result<Vec<i64>> {
+    let now = crate::now_ms();
+    let mut ids = l.ids.clone();
+    for (seq, t) in next.tasks.iter().enumerate() {
+        let (state, claimed, proposed, consent, by_default, answered) = state_cols(&t.state);
+        let done_at =
+            matches!(t.state, TaskState::Done { .. } | TaskState::Cancelled).then_some(now);
+        match l.flow.tasks.get(seq) {
+            None => {
+                let s = &l.stages[t.stage];
+                let id = c
+                    .one(
+                        "INSERT INTO tasks (case_id, seq, stage, stage_kind, stage_name, region, department, role, ab, silence_consents, due_on, state, \
+                         claimed_by, proposed_by, consent, by_default, answered_by, created_at, done_at) \
+                         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING id",
+                        args![case_id, seq as i64, t.stage as i64, kind_str(s.kind), s.title(), region, &t.department, &t.role, i64::from(t.ab),
+                            i64::from(s.silence_consents), t.due.to_string(), state, claimed, proposed, consent, by_default, answered, now, done_at],
+                    )
+                    .await?
+                    .i64("id")?;
+                ids.push(id);
+            }
+            Some(old) if old != t => {
+                let (old_state, ..) = state_cols(&old.state);
+                let n = c
+                    .exec(
+                        "UPDATE tasks SET state = $1, claimed_by = $2, proposed_by = COALESCE($3, proposed_by), consent = $4, by_default = $5, \
+                         answered_by = $6, department = $7, due_on = $8, done_at = $9 WHERE id = $10 AND state = $11 AND department = $12",
+                        args![state, claimed, proposed, consent, by_default, answered, &t.department, t.due.to_string(), done_at, ids[seq], old_state, &old.department],
+                    )
+                    .await?;
+                if n != 1 {
+                    return Err(StoreError::conflict(
+                        "task.changed",
+                        "The task was changed meanwhile; reload.",
+                        "任务已被更新，请刷新。",
+                    ));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    c.exec(
+        "UPDATE cases SET flow_stage = $1, flow_result = $2 WHERE id = $3",
+        args![next.stage as i64, next.result.map(i64::from), case_id],
+    )
+    .await?;
+    Ok(ids)
+}
+
+fn kind_str(k: StageKind) -> &'static str {
+    match k {
+        StageKind::Review => "review",
+        StageKind::Parallel => "parallel",
+        StageKind::Decision => "decision",
+        StageKind::Issue => "issue",
+    }
+}
+
+/// A one-line account of what a step did, for the audit detail and the timeline.
+fn describe(events: &[FlowEvent], stages: &[Stage], next: &Flow) -> String {
+    events
+        .iter()
+        .map(|e| match e {
+            FlowEvent::StageStarted { stage, .. } => {
+                format!("stage {} {} started", stage + 1, stages[*stage].title())
+            }
+            FlowEvent::Claimed { task, .. } => format!("task {task} claimed"),
+            FlowEvent::Proposed { task, consent, .. } => format!(
+                "task {task} proposed {}",
+                if *consent { "consent" } else { "denial" }
+            ),
+            FlowEvent::Answered { task, consent, .. } => format!(
+                "{} {}",
+                next.tasks[*task].department,
+                if *consent { "consents" } else { "denies" }
+            ),
+            FlowEvent::Approved { task, .. } => format!("task {task} approved"),
+            FlowEvent::Returned { task, .. } => format!("task {task} returned"),
+            FlowEvent::DefaultConsent { task } => format!(
+                "{} silent past {}: consent by default",
+                next.tasks[*task].department, next.tasks[*task].due
+            ),
+            FlowEvent::Transferred { from, to, .. } => format!("transferred {from} -> {to}"),
+            FlowEvent::TaskWithdrawn { task } => format!("task {task} withdrawn"),
+            FlowEvent::StageCompleted { stage, consent } => format!(
+                "stage {} {} {}",
+                stage + 1,
+                stages[*stage].title(),
+                if *consent { "passed" } else { "denied" }
+            ),
+            FlowEvent::Finished { approved } => {
+                (if *approved { "approved" } else { "denied" }).to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Opens the first stage of a case just accepted, whose item declares a workflow. Part of
+/// the acceptance transaction.
+pub(crate) async fn start(
+    c: &mut dyn Tx,
+    case_id: i64,
+    region: &str,
+    department: &str,
+    stages: &[Stage],
+    cal: &Calendar,
+    today: time::Date,
+) -> Result<()> {
+    c.exec(
+        "UPDATE cases SET workflow = $1 WHERE id = $2",
+        args![
+            serde_json::to_string(stages).unwrap_or_else(|_| "[]".into()),
+            case_id
+        ],
+    )
+    .await?;
+    let l = Loaded {
+        stages: stages.to_vec(),
+        flow: Flow::default(),
+        ids: Vec::new(),
+    };
+    let ctx = Ctx {
+        stages,
+        department,
+        calendar: cal,
+        today,
+    };
+    let (next, _) = step(&ctx, &l.flow, &FlowCommand::Start)?;
+    save(c, case_id, region, &l, &next).await?;
+    Ok(())
+}
+
+/// Runs one command on a case's flow inside the caller's transaction; concludes the case when
+/// the flow finishes. Returns the events and the row ids by position.
+pub(crate) async fn run(
+    c: &mut dyn Tx,
+    actor: &Actor,
+    case_id: i64,
+    cmd: FlowCommand,
+    cal: &Calendar,
+    today: time::Date,
+) -> Result<(Vec<FlowEvent>, Vec<i64>)> {
+    let (action, note) = match &cmd {
+        FlowCommand::Start => ("flow.start", ""),
+        FlowCommand::Claim { .. } => ("task.claim", ""),
+        FlowCommand::Answer { opinion, .. } => ("task.answer", opinion.as_str()),
+        FlowCommand::Approve { .. } => ("task.approve", ""),
+        FlowCommand::Return { reason, .. } => ("task.return", reason.as_str()),
+        FlowCommand::Transfer { reason, .. } => ("task.transfer", reason.as_str()),
+        FlowCommand::Tick => ("task.default_consent", ""),
+        FlowCommand::Cancel => ("flow.cancel", ""),
+    };
+    // The case row's lock orders commands on one case: two departments answering at the same
+    // moment must not both see the other's task still open (and leave the stage unfinished).
+    if c.exec(
+        "UPDATE cases SET version = version + 1 WHERE id = $1",
+        args![case_id],
+    )
+    .await?
+        != 1
+    {
+        return Err(StoreError::no_case());
+    }
+    let row = crate::cases::load(c, case_id).await?;
+    let Some(l) = load(c, case_id).await? else {
+        return Err(FlowError::NotStarted.into());
+    };
+    if row.status == CaseStatus::Suspended && !matches!(cmd, FlowCommand::Cancel) {
+        return Err(StoreError::conflict(
+            "case.suspended",
+            "The clock is stopped by a special procedure; end it first.",
+            "办件处于特别程序中，请先结束特别程序。",
+        ));
+    }
+    let department: String = c
+        .one("SELECT department FROM cases WHERE id = $1", args![case_id])
+        .await?
+        .str("department")?;
+    let ctx = Ctx {
+        stages: &l.stages,
+        department: &department,
+        calendar: cal,
+        today,
+    };
+    let (next, events) = step(&ctx, &l.flow, &cmd)?;
+    if events.is_empty() {
+        return Ok((events, l.ids));
+    }
+    let ids = save(c, case_id, &row.region, &l, &next).await?;
+    if let FlowCommand::Answer {
+        task,
+        opinion,
+        legal_basis,
+        ..
+    } = &cmd
+    {
+        c.exec(
+            "UPDATE tasks SET opinion = $1, legal_basis = $2 WHERE id = $3",
+            args![opinion.trim(), legal_basis.trim(), ids[*task]],
+        )
+        .await?;
+    }
+    let mut detail = describe(&events, &l.stages, &next);
+    if !note.trim().is_empty() {
+        detail = format!("{detail}: {}", note.trim());
+    }
+    let finished = events.iter().find_map(|e| match e {
+        FlowEvent::Finished { approved } => Some(*approved),
+        _ => None,
+    });
+    match finished {
+        Some(approve) if !matches!(cmd, FlowCommand::Cancel) => {
+            // 办结: the case concludes with the decision's opinion, in this transaction.
+            let d = c
+                .opt(
+                    "SELECT opinion, legal_basis FROM tasks WHERE case_id = $1 AND stage_kind = 'decision' AND state = 'done' ORDER BY seq DESC",
+                    args![case_id],
+                )
+                .await?;
+            let reason = match d {
+                Some(d) if d.str("legal_basis")?.is_empty() => d.str("opinion")?,
+                Some(d) => format!("{}（{}）", d.str("opinion")?, d.str("legal_basis")?),
+                None => String::new(),
+            };
+            let (st, _) = apply(
+                &crate::cases::state_of(&row),
+                &CaseCommand::Decide {
+                    approve,
+                    reason: reason.clone(),
+                },
+            )?;
+            crate::supervision::bucket_delta(c, case_id, -1).await?;
+            crate::cases::set_status(c, &row, st.status, ", completed_at = $2").await?;
+            c.exec(
+                "UPDATE cases SET decision_reason = $1 WHERE id = $2",
+                args![reason.trim(), case_id],
+            )
+            .await?;
+            crate::conclusions::record_conclusion(
+                c,
+                case_id,
+                cal,
+                today,
+                Some(actor.account_id).filter(|id| *id > 0),
+            )
+            .await?;
+            audit_case(
+                c,
+                actor,
+                action,
+                row.number.as_deref(),
+                row.status,
+                st.status,
+                detail,
+            )
+            .await?;
+            return Ok((events, ids));
+        }
+        _ => {
+            audit_case(
+                c,
+                actor,
+                action,
+                row.number.as_deref(),
+                row.status,
+                row.status,
+                detail,
+            )
+            .await?
+        }
+    }
+    Ok((events, ids))
+}
+
+/// A withdrawn case's open tasks are withdrawn with it (nothing to do without a flow).
+pub(crate) async fn cancel(c: &mut dyn Tx, actor: &Actor, case_id: i64) -> Result<()> {
+    let started: Option<i64> = c
+        .one("SELECT flow_stage FROM cases WHERE id = $1", args![case_id])
+        .await?
+        .opt_i64("flow_stage")?;
+    let finished = c
+        .one(
+            "SELECT flow_result FROM cases WHERE id = $1",
+            args![case_id],
+        )
+        .await?
+        .opt_i64("flow_result")?
+        .is_some();
+    if started.is_none() || finished {
+        return Ok(());
+    }
+    let cal =
+        Calendar::new(std::iter::empty()).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    run(
+        c,
+        actor,
+        case_id,
+        FlowCommand::Cancel,
+        &cal,
+        time::OffsetDateTime::now_utc().date(),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A special procedure stopped the clock for `k` working days: every open task's due date
+/// moves by as many.
+pub(crate) async fn shift_due(c: &mut dyn Tx, case_id: i64, cal: &Calendar, k: i64) -> Result<()> {
+    if k <= 0 {
+        return Ok(());
+    }
+    for t in c
+        .query(
+            "SELECT id, due_on FROM tasks WHERE case_id = $1 AND state IN ('open', 'claimed', 'proposed')",
+            args![case_id],
+        )
+        .await?
+    {
+        let due = parse_date(&t.str("due_on")?).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let moved = cal.add_working_days(due, k).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        c.exec("UPDATE tasks SET due_on = $1 WHERE id = $2", args![moved.to_string(), t.i64("id")?]).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// A staff member's action on a task: claim, answer (propose), approve, return, transfer.
+    /// Only staff of the task's department with its role (or the department's manager), in
+    /// the case's region.
+    pub async fn task_action(
+        &self,
+        actor: &Actor,
+        task_id: i64,
+        action: TaskAction,
+    ) -> Result<Vec<FlowEvent>> {
+        let r = sqlx::query("SELECT case_id, region FROM tasks WHERE id = $1")
+            .bind(task_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(no_task)?;
+        let case_id: i64 = r.try_get("case_id")?;
+        let cal = self.case_calendar(case_id).await?;
+        let today = self.today();
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                let t = c
+                    .one(
+                        "SELECT seq, region, department, role FROM tasks WHERE id = $1",
+                        args![task_id],
+                    )
+                    .await?;
+                let region = t.str("region")?;
+                if !actor.may_in(Permission::ReadCases, &region) {
+                    return Err(no_task());
+                }
+                let me = c
+                    .one(
+                        "SELECT COALESCE(department, '') AS department FROM accounts WHERE id = $1",
+                        args![actor.account_id],
+                    )
+                    .await?
+                    .str("department")?;
+                let role_ok = match &actor.kind {
+                    ActorKind::Staff { role, .. } => {
+                        role.as_str() == t.str("role")? || *role == Role::Manager
+                    }
+                    _ => false,
+                };
+                if me != t.str("department")? || !role_ok {
+                    return Err(StoreError::forbidden(
+                        "task.not_yours",
+                        "That task belongs to another department or role.",
+                        "该任务不属于您的部门或岗位。",
+                    ));
+                }
+                let task = t.i64("seq")?.max(0) as usize;
+                let by = actor.account_id;
+                let cmd = match action {
+                    TaskAction::Claim => FlowCommand::Claim { task, by },
+                    TaskAction::Answer {
+                        consent,
+                        opinion,
+                        legal_basis,
+                    } => FlowCommand::Answer {
+                        task,
+                        by,
+                        consent,
+                        opinion,
+                        legal_basis,
+                    },
+                    TaskAction::Approve => FlowCommand::Approve { task, by },
+                    TaskAction::Return { reason } => FlowCommand::Return { task, by, reason },
+                    TaskAction::Transfer { department, reason } => {
+                        let known = c
+                            .opt(
+                                "SELECT code FROM departments WHERE code = $1",
+                                args![&department],
+                            )
+                            .await?;
+                        if known.is_none() {
+                            return Err(StoreError::invalid(
+                                "task.unknown_department",
+                                "No such department.",
+                                "未找到该部门。",
+                            ));
+                        }
+                        FlowCommand::Transfer {
+                            task,
+                            to: department,
+                            reason,
+                        }
+                    }
+                };
+                let (events, _) = run(c, &actor, case_id, cmd, &cal, today).await?;
+                Ok(events)
+            })
+        })
+        .await
+    }
+
+    /// The clock for workflows: every task past its limit whose stage counts silence as
+    /// consent gets that consent now, once (the task row's state guards it). Returns how many.
+    pub async fn flow_tick(&self, today: time::Date) -> Result<usize> {
+        let cases: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT case_id FROM tasks WHERE silence_consents = 1 AND state IN ('open', 'claimed') AND due_on < $1 LIMIT 500",
+        )
+        .bind(today.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let mut done = 0;
+        for case_id in cases {
+            let cal = self.case_calendar(case_id).await?;
+            let r = self
+                .write(move |c| {
+                    Box::pin(async move {
+                        let (events, _) =
+                            run(c, &Actor::system(), case_id, FlowCommand::Tick, &cal, today)
+                                .await?;
+                        Ok(events
+                            .iter()
+                            .filter(|e| matches!(e, FlowEvent::DefaultConsent { .. }))
+                            .count())
+                    })
+                })
+                .await;
+            match r {
+                Ok(n) => done += n,
+                // Another server did it first, or the case moved on: nothing left to do here.
+                Err(StoreError::Rule { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    /// Moves an open task's due date (only the platform: the demo shows a silent department
+    /// past its limit); audited.
+    pub async fn backdate_task_due(
+        &self,
+        actor: &Actor,
+        task_id: i64,
+        due: time::Date,
+    ) -> Result<()> {
+        if !matches!(actor.kind, ActorKind::System) {
+            return Err(StoreError::forbidden(
+                "task.backdate",
+                "Only the platform may backdate.",
+                "只有系统可以调整期限。",
+            ));
+        }
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                let r = c
+                    .opt("SELECT c.number FROM tasks t JOIN cases c ON c.id = t.case_id WHERE t.id = $1", args![task_id])
+                    .await?
+                    .ok_or_else(no_task)?;
+                c.exec("UPDATE tasks SET due_on = $1 WHERE id = $2", args![due.to_string(), task_id]).await?;
+                crate::audit::record(
+                    c,
+                    &actor,
+                    crate::audit::Entry {
+                        action: "demo.backdate",
+                        case_number: r.opt_str("number")?.as_deref(),
+                        detail: format!("task {task_id} due {due}"),
+                        ..Default::default()
+                    },
+                )
+                .await
+            })
+        })
+        .await
+    }
+
+    /// A department's inbox: open tasks of the caller's department (and role), due first.
+    pub async fn inbox(&self, actor: &Actor, page: Page) -> Result<Vec<TaskView>> {
+        let ActorKind::Staff { role, .. } = &actor.kind else {
+            return Ok(Vec::new());
+        };
+        let department: Option<String> =
+            sqlx::query_scalar("SELECT department FROM accounts WHERE id = $1")
+                .bind(actor.account_id)
+                .fetch_optional(self.pool())
+                .await?
+                .flatten();
+        let Some(department) = department else {
+            return Ok(Vec::new());
+        };
+        let role_sql = if *role == Role::Manager {
+            ""
+        } else {
+            " AND t.role = $3"
+        };
+        let sql = format!(
+            "{TASK_SELECT} WHERE t.department = $1 AND t.state IN ('open', 'claimed', 'proposed') AND t.id > $2{role_sql} ORDER BY t.due_on, t.id LIMIT {}",
+            page.limit.clamp(1, 200)
+        );
+        let rows = sqlx::query(&sql)
+            .bind(department)
+            .bind(page.cursor.unwrap_or(0))
+            .bind(role.as_str())
+            .fetch_all(self.pool())
+            .await?;
+        let cal = self.calendar(None).await?;
+        self.task_views(rows, Some(&cal))
+    }
+
+    /// Every task of a case in order; the caller decides what of it to show.
+    pub async fn case_tasks(&self, case_id: i64) -> Result<Vec<TaskView>> {
+        let rows = sqlx::query(&format!(
+            "{TASK_SELECT} WHERE t.case_id = $1 ORDER BY t.seq"
+        ))
+        .bind(case_id)
+        .fetch_all(self.pool())
+        .await?;
+        let cal = self.case_calendar(case_id).await?;
+        self.task_views(rows, Some(&cal))
+    }
+
+    /// The stages of a case's workflow (the snapshot taken at acceptance).
+    pub async fn case_stages(&self, case_id: i64) -> Result<Vec<Stage>> {
+        let def: Option<String> = sqlx::query_scalar("SELECT workflow FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_optional(self.pool())
+            .await?
+            .flatten();
+        Ok(def
+            .and_then(|d| serde_json::from_str(&d).ok())
+            .unwrap_or_default())
+    }
+
+    fn task_views(
+        &self,
+        rows: Vec<sqlx::any::AnyRow>,
+        cal: Option<&Calendar>,
+    ) -> Result<Vec<TaskView>> {
+        let today = self.today();
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                let due_on: String = r.try_get("due_on")?;
+                let light = match (cal, parse_date(&due_on)) {
+                    (Some(cal), Ok(due))
+                        if matches!(state.as_str(), "open" | "claimed" | "proposed") =>
+                    {
+                        Some(
+                            if today > due {
+                                "overdue"
+                            } else if cal.working_days_between(today, due) <= 1 {
+                                "yellow"
+                            } else {
+                                "green"
+                            }
+                            .to_string(),
+                        )
+                    }
+                    _ => None,
+                };
+                Ok(TaskView {
+                    id: r.try_get("id")?,
+                    case_id: r.try_get("case_id")?,
+                    case_number: r.try_get("number")?,
+                    item_name: r.try_get("item_name")?,
+                    stage: r.try_get("stage")?,
+                    stage_kind: r.try_get("stage_kind")?,
+                    stage_name: r.try_get("stage_name")?,
+                    department: r.try_get("department")?,
+                    department_name: r
+                        .try_get::<Option<String>, _>("department_name")?
+                        .unwrap_or_default(),
+                    role: r.try_get("role")?,
+                    ab: r.try_get::<i64, _>("ab")? != 0,
+                    due_on,
+                    state,
+                    consent: r.try_get::<Option<i64>, _>("consent")?.map(|c| c != 0),
+                    by_default: r.try_get::<i64, _>("by_default")? != 0,
+                    claimed_by: r.try_get("claimed_by")?,
+                    proposed_by: r.try_get("proposed_by")?,
+                    answered_by: r.try_get("answered_by")?,
+                    handler_name: r.try_get("handler_name")?,
+                    opinion: r.try_get("opinion")?,
+                    legal_basis: r.try_get("legal_basis")?,
+                    created_at: r.try_get("created_at")?,
+                    done_at: r.try_get("done_at")?,
+                    light,
+                })
+            })
+            .collect()
+    }
+}
+
+const TASK_SELECT: &str = "SELECT t.id, t.case_id, c.number, i.name AS item_name, t.stage, t.stage_kind, t.stage_name, t.department, d.name AS department_name, \
+     t.role, t.ab, t.due_on, t.state, t.consent, t.by_default, t.claimed_by, t.proposed_by, t.answered_by, \
+     h.name AS handler_name, t.opinion, t.legal_basis, t.created_at, t.done_at \
+     FROM tasks t JOIN cases c ON c.id = t.case_id JOIN items i ON i.code = c.item_code \
+     LEFT JOIN departments d ON d.code = t.department \
+     LEFT JOIN accounts h ON h.id = COALESCE(t.answered_by, t.proposed_by, t.claimed_by)";
+
+fn no_task() -> StoreError {
+    StoreError::not_found("task.not_found", "No such task.", "未找到该任务。")
+}
