@@ -378,6 +378,53 @@ async fn demo_cases(st: &AppState) -> Result<(), String> {
     Ok(())
 }
 
+/// A case of `item_code` filled in with sample values, its materials referenced by `hash`,
+/// submitted by `applicant` and accepted by `clerk` (tests and benchmarks start from here).
+pub async fn accepted_case(
+    store: &yichuang_store::Store,
+    applicant: &Actor,
+    clerk: &Actor,
+    item_code: &str,
+    hash: &str,
+) -> Result<i64, yichuang_store::StoreError> {
+    use yichuang_store::cases::{MaterialCheck, NewSubmission, WindowDecision};
+    let item = store.item(item_code).await?;
+    let form = item
+        .fields
+        .iter()
+        .map(|f| (f.key.clone(), sample_value(f)))
+        .collect();
+    let id = store
+        .create_draft(applicant, &item.code, form, item.commitment)
+        .await?;
+    let mut checks = Vec::new();
+    for m in item
+        .materials
+        .iter()
+        .filter(|m| item.must_submit(m, item.commitment))
+    {
+        let sub = NewSubmission {
+            material_code: m.code.clone(),
+            hash: hash.to_string(),
+            file_name: format!("{}.pdf", m.name),
+            content_type: "application/pdf".into(),
+            size: 40,
+        };
+        store.add_submission(applicant, id, sub).await?;
+        checks.push(MaterialCheck {
+            material_code: m.code.clone(),
+            verdict: "ok".into(),
+            reason: String::new(),
+            due_date: None,
+        });
+    }
+    store.submit(applicant, id).await?;
+    store
+        .window_decision(clerk, id, checks, Some(WindowDecision::Accept))
+        .await?;
+    Ok(id)
+}
+
 /// A case filled in with sample values and PDF materials, submitted.
 async fn submitted_case(
     st: &AppState,

@@ -94,6 +94,8 @@ pub struct TaskView {
     pub department_name: String,
     pub role: String,
     pub ab: bool,
+    /// Silence past the due date counts as consent (缺席默认).
+    pub silence_consents: bool,
     pub due_on: String,
     /// open | claimed | proposed | done | cancelled
     pub state: String,
@@ -820,6 +822,7 @@ impl Store {
                         .unwrap_or_default(),
                     role: r.try_get("role")?,
                     ab: r.try_get::<i64, _>("ab")? != 0,
+                    silence_consents: r.try_get::<i64, _>("silence_consents")? != 0,
                     due_on,
                     state,
                     consent: r.try_get::<Option<i64>, _>("consent")?.map(|c| c != 0),
@@ -840,7 +843,7 @@ impl Store {
 }
 
 const TASK_SELECT: &str = "SELECT t.id, t.case_id, c.number, i.name AS item_name, t.stage, t.stage_kind, t.stage_name, t.department, d.name AS department_name, \
-     t.role, t.ab, t.due_on, t.state, t.consent, t.by_default, t.claimed_by, t.proposed_by, t.answered_by, \
+     t.role, t.ab, t.silence_consents, t.due_on, t.state, t.consent, t.by_default, t.claimed_by, t.proposed_by, t.answered_by, \
      h.name AS handler_name, t.opinion, t.legal_basis, t.created_at, t.done_at \
      FROM tasks t JOIN cases c ON c.id = t.case_id JOIN items i ON i.code = c.item_code \
      LEFT JOIN departments d ON d.code = t.department \

@@ -1,0 +1,444 @@
+//! Workflows over real HTTP on both databases: A/B review, parallel review with default
+//! consent (exactly once, across two connections), the refusals, transfers, withdrawal and
+//! the flow as the applicant and staff see it.
+
+mod support;
+
+use serde_json::json;
+use std::collections::HashMap;
+use support::{Api, Db, TestApp, PASSWORD};
+use yichuang_store::Store;
+
+/// Seed 004's construction planning permit: A/B review, then a parallel review by housing,
+/// environment, civil air defence and weather with default consent, decision, issue.
+const PARALLEL: &str = "360822-ZRZYJ-XK-003";
+
+async fn actor(app: &TestApp, login: &str) -> yichuang_core::Actor {
+    app.store
+        .account_by_login(login)
+        .await
+        .unwrap()
+        .unwrap()
+        .actor("test")
+}
+
+async fn new_case(app: &TestApp, item: &str) -> (i64, String) {
+    let firm = actor(app, &yichuang_server::demo::demo_enterprise_uscc()).await;
+    let clerk = actor(app, "clerk.js").await;
+    let id = yichuang_server::demo::accepted_case(&app.store, &firm, &clerk, item, &"0".repeat(64))
+        .await
+        .unwrap();
+    let number = app
+        .store
+        .case_view_unchecked(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .number
+        .unwrap();
+    (id, number)
+}
+
+/// The open tasks of a case: (task id, department, state).
+async fn open_tasks(app: &TestApp, id: i64) -> Vec<(i64, String, String)> {
+    app.store
+        .case_tasks(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| matches!(t.state.as_str(), "open" | "claimed" | "proposed"))
+        .map(|t| (t.id, t.department, t.state))
+        .collect()
+}
+
+struct Staff<'a> {
+    app: &'a TestApp,
+    apis: HashMap<String, Api>,
+}
+
+impl Staff<'_> {
+    async fn api(&mut self, login: &str) -> &Api {
+        if !self.apis.contains_key(login) {
+            let api = Api::login(self.app, login, PASSWORD).await;
+            self.apis.insert(login.to_string(), api);
+        }
+        &self.apis[login]
+    }
+    async fn act(
+        &mut self,
+        login: &str,
+        task: i64,
+        action: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        self.api(login)
+            .await
+            .post(&format!("/api/v1/tasks/{task}/{action}"), body)
+            .await
+    }
+}
+
+async fn workflow(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let mut staff = Staff {
+        app: &app,
+        apis: HashMap::new(),
+    };
+    // The demo's own silent department gets its default consent first.
+    app.store.flow_tick(app.store.today()).await.unwrap();
+    let (id, number) = new_case(&app, PARALLEL).await;
+    let tasks = open_tasks(&app, id).await;
+    assert_eq!(tasks.len(), 1, "A/B review first: {tasks:?}");
+    let (review, dept, _) = tasks[0].clone();
+    assert_eq!(dept, "360822-ZRZYJ");
+
+    // The inbox of the department's reviewers holds it, with its due date and light.
+    let (s, inbox) = staff.api("360822-zrzyj.a").await.get("/api/v1/tasks").await;
+    assert_eq!(s, 200);
+    let mine = inbox["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == review)
+        .cloned()
+        .expect("the task is in the inbox");
+    assert_eq!(mine["light"], "green");
+    assert!(mine["due_on"].as_str().unwrap() > app.store.today().to_string().as_str());
+    let (_, other) = staff.api("360822-rfb.a").await.get("/api/v1/tasks").await;
+    assert!(other["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["id"] != review));
+
+    // Another department may not touch it; A claims and proposes; B is someone else.
+    let (s, v) = staff.act("360822-rfb.a", review, "claim", json!({})).await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("task.not_yours")));
+    let (s, _) = staff
+        .act("360822-zrzyj.a", review, "claim", json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, v) = staff
+        .act(
+            "360822-zrzyj.b",
+            review,
+            "answer",
+            json!({"consent": true, "opinion": "同意"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("task.claimed_by_other"))
+    );
+    let (s, v) = staff
+        .act(
+            "360822-zrzyj.a",
+            review,
+            "answer",
+            json!({"consent": true, "opinion": "拟同意"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = staff
+        .act("360822-zrzyj.a", review, "approve", json!({}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("task.same_person")),
+        "the proposer never approves"
+    );
+    let (s, v) = staff
+        .act("360822-zrzyj.b", review, "return", json!({"reason": " "}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("task.reason_required")));
+    let (s, _) = staff
+        .act(
+            "360822-zrzyj.b",
+            review,
+            "return",
+            json!({"reason": "补充日照分析"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(open_tasks(&app, id).await[0].2, "claimed", "back with A");
+    staff
+        .act(
+            "360822-zrzyj.a",
+            review,
+            "answer",
+            json!({"consent": true, "opinion": "已补充，拟同意"}),
+        )
+        .await;
+    let (s, _) = staff
+        .act("360822-zrzyj.b", review, "approve", json!({}))
+        .await;
+    assert_eq!(s, 200);
+
+    // The parallel review: four departments at the same moment.
+    let tasks = open_tasks(&app, id).await;
+    let depts: Vec<&str> = tasks.iter().map(|t| t.1.as_str()).collect();
+    assert_eq!(
+        depts,
+        ["360822-ZJJ", "360822-STHJJ", "360822-RFB", "360822-QXJ"]
+    );
+    let task_of = |d: &str| tasks.iter().find(|t| t.1 == d).unwrap().0;
+    let (s, v) = staff
+        .act("360822-zrzyj.a", review, "answer", json!({"consent": true}))
+        .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("task.not_current")));
+    // Two departments answer at the same instant: neither hides the other's answer.
+    let (zjj, sthjj) = (
+        staff.api("360822-zjj.a").await.token.clone(),
+        staff.api("360822-sthjj.a").await.token.clone(),
+    );
+    let post = |token: Option<String>, task: i64| {
+        let base = app.base.clone();
+        async move {
+            support::client()
+                .post(format!("{base}/api/v1/tasks/{task}/answer"))
+                .bearer_auth(token.unwrap())
+                .json(&json!({"consent": true, "opinion": "无意见"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let (a, b) = tokio::join!(
+        post(zjj, task_of("360822-ZJJ")),
+        post(sthjj, task_of("360822-STHJJ"))
+    );
+    assert_eq!((a, b), (200, 200));
+    let (s, v) = staff
+        .act(
+            "360822-zjj.b",
+            task_of("360822-ZJJ"),
+            "answer",
+            json!({"consent": true}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("task.already_answered")),
+        "one answer per department"
+    );
+    staff
+        .act(
+            "360822-qxj.a",
+            task_of("360822-QXJ"),
+            "answer",
+            json!({"consent": true, "opinion": "同意"}),
+        )
+        .await;
+    // Civil air defence stays silent. Nothing happens on its last day; the day after, the
+    // clock consents for it — once, though two servers run their clocks at the same time.
+    let rfb = task_of("360822-RFB");
+    let due = app
+        .store
+        .case_tasks(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.id == rfb)
+        .unwrap()
+        .due_on;
+    let due = yichuang_core::calendar::parse_date(&due).unwrap();
+    assert_eq!(app.store.flow_tick(due).await.unwrap(), 0);
+    let other = Store::connect(&app.url).await.unwrap().with_utc_offset(8);
+    let after = due + time::Duration::days(1);
+    // Every silent task past its limit on that day, this case's and the demo's, once each.
+    let mut expected = 0;
+    for cid in 1..=id {
+        for t in app.store.case_tasks(cid).await.unwrap_or_default() {
+            if t.silence_consents
+                && matches!(t.state.as_str(), "open" | "claimed")
+                && t.due_on < after.to_string()
+            {
+                expected += 1;
+            }
+        }
+    }
+    let (x, y, z) = tokio::join!(
+        app.store.flow_tick(after),
+        other.flow_tick(after),
+        app.store.flow_tick(after)
+    );
+    assert!(expected >= 1);
+    assert_eq!(
+        x.unwrap() + y.unwrap() + z.unwrap(),
+        expected,
+        "default consent exactly once"
+    );
+    assert_eq!(other.flow_tick(after).await.unwrap(), 0);
+    let tasks = open_tasks(&app, id).await;
+    assert_eq!(tasks.len(), 1, "on to the decision: {tasks:?}");
+    let decision = tasks[0].0;
+
+    // The timeline and audit say so; the applicant sees departments, not people.
+    let sup = Api::login(&app, "supervisor.js", PASSWORD).await;
+    let (_, audit) = sup.get(&format!("/api/v1/cases/{number}/audit")).await;
+    let records = audit["records"].as_array().unwrap();
+    let by_default = records
+        .iter()
+        .filter(|r| r["action"] == "task.default_consent")
+        .collect::<Vec<_>>();
+    assert_eq!(by_default.len(), 1);
+    assert!(
+        by_default[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("360822-RFB"),
+        "{by_default:?}"
+    );
+    assert!(records
+        .iter()
+        .any(|r| r["action"] == "task.return"
+            && r["detail"].as_str().unwrap().contains("补充日照分析")));
+    let firm = Api::login(
+        &app,
+        &yichuang_server::demo::demo_enterprise_uscc(),
+        PASSWORD,
+    )
+    .await;
+    let (s, flow) = firm.get(&format!("/api/v1/cases/{number}/flow")).await;
+    assert_eq!(s, 200);
+    let stages = flow["stages"].as_array().unwrap();
+    assert_eq!(
+        stages
+            .iter()
+            .map(|s| s["state"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["done", "done", "current", "pending"]
+    );
+    let parallel = stages[1]["tasks"].as_array().unwrap();
+    assert!(parallel
+        .iter()
+        .all(|t| t["handler_name"].is_null() && t["opinion"] == ""));
+    assert!(parallel
+        .iter()
+        .any(|t| t["department_name"] == "吉水县人民防空办公室" && t["by_default"] == true));
+    let (_, staff_flow) = sup.get(&format!("/api/v1/cases/{number}/flow")).await;
+    assert!(staff_flow["stages"][0]["tasks"][0]["handler_name"].is_string());
+
+    // The decision: a denial needs its reasons and legal basis; a transfer needs a reason.
+    let (s, v) = staff
+        .act(
+            "360822-zrzyj.a",
+            decision,
+            "answer",
+            json!({"consent": false, "opinion": ""}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("task.reason_required")));
+    let (s, v) = staff
+        .act(
+            "360822-zrzyj.a",
+            decision,
+            "transfer",
+            json!({"department": "NOPE", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("task.unknown_department"))
+    );
+    let (s, v) = staff
+        .act(
+            "360822-zrzyj.a",
+            decision,
+            "transfer",
+            json!({"department": "360822-ZJJ", "reason": ""}),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("task.reason_required")));
+    let (s, _) = staff
+        .act(
+            "360822-zrzyj.a",
+            decision,
+            "transfer",
+            json!({"department": "360822-ZJJ", "reason": "职责调整"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, audit) = sup.get(&format!("/api/v1/cases/{number}/audit")).await;
+    assert!(audit["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["action"] == "task.transfer"
+            && r["detail"]
+                .as_str()
+                .unwrap()
+                .contains("360822-ZRZYJ -> 360822-ZJJ")));
+    let (s, _) = staff
+        .act(
+            "360822-zjj.a",
+            decision,
+            "answer",
+            json!({"consent": true, "opinion": "准予"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let issue = open_tasks(&app, id).await[0].0;
+    staff
+        .act(
+            "360822-zrzyj.a",
+            issue,
+            "answer",
+            json!({"consent": true, "opinion": "已制证"}),
+        )
+        .await;
+    let (_, v) = sup.get(&format!("/api/v1/cases/{number}")).await;
+    assert_eq!(v["case"]["status"], "completed", "{v}");
+    assert!(v["case"]["conclusion"]["days_used"].is_i64());
+    let (s, v) = staff
+        .act("360822-zrzyj.a", issue, "answer", json!({"consent": true}))
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("workflow.finished"))
+    );
+
+    // Withdrawn before the decision: every open task is withdrawn with it.
+    let (id2, number2) = new_case(&app, PARALLEL).await;
+    let (s, _) = firm
+        .post(&format!("/api/v1/cases/{number2}/withdraw"), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    assert!(open_tasks(&app, id2).await.is_empty());
+    let (_, flow) = firm.get(&format!("/api/v1/cases/{number2}/flow")).await;
+    assert_eq!(flow["stages"][0]["tasks"][0]["state"], "cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_workflow() {
+    workflow(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_workflow() {
+    workflow(Db::Postgres).await;
+}
+
+/// The demo's seed 004 case: the worker's first pass gives the silent department's consent.
+async fn demo_default_consent(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let today = app.store.today();
+    assert_eq!(app.store.flow_tick(today).await.unwrap(), 1);
+    assert_eq!(app.store.flow_tick(today).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_demo_default_consent() {
+    demo_default_consent(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_demo_default_consent() {
+    demo_default_consent(Db::Postgres).await;
+}
