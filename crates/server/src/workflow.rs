@@ -117,12 +117,12 @@ pub async fn task_api(
             c.lang.t("未知的任务操作。", "Unknown task action."),
         ));
     };
-    let events = st
+    let out = st
         .store
         .task_action(&c.actor(), id, a)
         .await
         .map_err(store_err(c.lang))?;
-    Ok(Json(json!({"task": id, "events": events})).into_response())
+    Ok(Json(json!({"task": id, "events": out.events, "opened": out.opened})).into_response())
 }
 
 /// One stage of a case's flow as shown to people.

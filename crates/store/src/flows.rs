@@ -13,7 +13,9 @@ use yichuang_core::calendar::{parse_date, Calendar};
 use yichuang_core::workflow::{
     step, Ctx, Flow, FlowCommand, FlowError, FlowEvent, Stage, StageKind, Task, TaskState,
 };
-use yichuang_core::{apply, Actor, ActorKind, CaseCommand, CaseStatus, Permission, Role};
+use yichuang_core::{
+    apply, Actor, ActorKind, CaseCommand, CaseState, CaseStatus, Permission, Role,
+};
 
 impl From<FlowError> for StoreError {
     fn from(e: FlowError) -> Self {
@@ -78,6 +80,14 @@ pub enum TaskAction {
         department: String,
         reason: String,
     },
+}
+
+/// What a task action did: the engine's events and the tasks it opened (row ids), so that
+/// a client can go on without reading the case again.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskOutcome {
+    pub events: Vec<FlowEvent>,
+    pub opened: Vec<i64>,
 }
 
 /// A task as its inbox and the case's flow view show it.
@@ -174,6 +184,10 @@ fn task_state(r: &crate::tx::Row) -> Result<TaskState> {
 
 /// The case's stages and flow as stored, with each task's row id by its position.
 pub(crate) struct Loaded {
+    pub number: Option<String>,
+    pub status: CaseStatus,
+    pub region: String,
+    pub department: String,
     pub stages: Vec<Stage>,
     pub flow: Flow,
     pub ids: Vec<i64>,
@@ -182,7 +196,7 @@ pub(crate) struct Loaded {
 pub(crate) async fn load(c: &mut dyn Tx, case_id: i64) -> Result<Option<Loaded>> {
     let r = c
         .one(
-            "SELECT workflow, flow_stage, flow_result FROM cases WHERE id = $1",
+            "SELECT number, status, region, department, workflow, flow_stage, flow_result FROM cases WHERE id = $1",
             args![case_id],
         )
         .await?;
@@ -191,6 +205,7 @@ pub(crate) async fn load(c: &mut dyn Tx, case_id: i64) -> Result<Option<Loaded>>
     };
     let stages: Vec<Stage> = serde_json::from_str(&def)
         .map_err(|e| StoreError::Unavailable(format!("workflow of case {case_id}: {e}")))?;
+    let status = r.str("status")?;
     let mut flow = Flow {
         started: r.opt_i64("flow_stage")?.is_some(),
         stage: r.opt_i64("flow_stage")?.unwrap_or(0).max(0) as usize,
@@ -216,7 +231,16 @@ pub(crate) async fn load(c: &mut dyn Tx, case_id: i64) -> Result<Option<Loaded>>
             state: task_state(&t)?,
         });
     }
-    Ok(Some(Loaded { stages, flow, ids }))
+    Ok(Some(Loaded {
+        number: r.opt_str("number")?,
+        status: CaseStatus::parse(&status)
+            .ok_or_else(|| StoreError::Unavailable(format!("unknown status {status}")))?,
+        region: r.str("region")?,
+        department: r.str("department")?,
+        stages,
+        flow,
+        ids,
+    }))
 }
 
 /// Writes what a step changed: new tasks, changed tasks (guarded by their old state), the
@@ -269,11 +293,13 @@ pub(crate) async fn save(
             Some(_) => {}
         }
     }
-    c.exec(
-        "UPDATE cases SET flow_stage = $1, flow_result = $2 WHERE id = $3",
-        args![next.stage as i64, next.result.map(i64::from), case_id],
-    )
-    .await?;
+    if !l.flow.started || l.flow.stage != next.stage || l.flow.result != next.result {
+        c.exec(
+            "UPDATE cases SET flow_stage = $1, flow_result = $2 WHERE id = $3",
+            args![next.stage as i64, next.result.map(i64::from), case_id],
+        )
+        .await?;
+    }
     Ok(ids)
 }
 
@@ -346,6 +372,10 @@ pub(crate) async fn start(
     )
     .await?;
     let l = Loaded {
+        number: None,
+        status: CaseStatus::InStage,
+        region: region.to_string(),
+        department: department.to_string(),
         stages: stages.to_vec(),
         flow: Flow::default(),
         ids: Vec::new(),
@@ -392,24 +422,19 @@ pub(crate) async fn run(
     {
         return Err(StoreError::no_case());
     }
-    let row = crate::cases::load(c, case_id).await?;
     let Some(l) = load(c, case_id).await? else {
         return Err(FlowError::NotStarted.into());
     };
-    if row.status == CaseStatus::Suspended && !matches!(cmd, FlowCommand::Cancel) {
+    if l.status == CaseStatus::Suspended && !matches!(cmd, FlowCommand::Cancel) {
         return Err(StoreError::conflict(
             "case.suspended",
             "The clock is stopped by a special procedure; end it first.",
             "办件处于特别程序中，请先结束特别程序。",
         ));
     }
-    let department: String = c
-        .one("SELECT department FROM cases WHERE id = $1", args![case_id])
-        .await?
-        .str("department")?;
     let ctx = Ctx {
         stages: &l.stages,
-        department: &department,
+        department: &l.department,
         calendar: cal,
         today,
     };
@@ -417,7 +442,7 @@ pub(crate) async fn run(
     if events.is_empty() {
         return Ok((events, l.ids));
     }
-    let ids = save(c, case_id, &row.region, &l, &next).await?;
+    let ids = save(c, case_id, &l.region, &l, &next).await?;
     if let FlowCommand::Answer {
         task,
         opinion,
@@ -453,18 +478,24 @@ pub(crate) async fn run(
                 Some(d) => format!("{}（{}）", d.str("opinion")?, d.str("legal_basis")?),
                 None => String::new(),
             };
+            let state = CaseState {
+                status: l.status,
+                immediate: false,
+                corrections_issued: 0,
+            };
             let (st, _) = apply(
-                &crate::cases::state_of(&row),
+                &state,
                 &CaseCommand::Decide {
                     approve,
                     reason: reason.clone(),
                 },
             )?;
             crate::supervision::bucket_delta(c, case_id, -1).await?;
-            crate::cases::set_status(c, &row, st.status, ", completed_at = $2").await?;
+            // The case row is locked by this transaction since its first statement.
+            let now = crate::now_ms();
             c.exec(
-                "UPDATE cases SET decision_reason = $1 WHERE id = $2",
-                args![reason.trim(), case_id],
+                "UPDATE cases SET status = $1, version = version + 1, updated_at = $2, completed_at = $2, decision_reason = $3 WHERE id = $4",
+                args![st.status.as_str(), now, reason.trim(), case_id],
             )
             .await?;
             crate::conclusions::record_conclusion(
@@ -479,8 +510,8 @@ pub(crate) async fn run(
                 c,
                 actor,
                 action,
-                row.number.as_deref(),
-                row.status,
+                l.number.as_deref(),
+                l.status,
                 st.status,
                 detail,
             )
@@ -492,9 +523,9 @@ pub(crate) async fn run(
                 c,
                 actor,
                 action,
-                row.number.as_deref(),
-                row.status,
-                row.status,
+                l.number.as_deref(),
+                l.status,
+                l.status,
                 detail,
             )
             .await?
@@ -563,14 +594,19 @@ impl Store {
         actor: &Actor,
         task_id: i64,
         action: TaskAction,
-    ) -> Result<Vec<FlowEvent>> {
-        let r = sqlx::query("SELECT case_id, region FROM tasks WHERE id = $1")
-            .bind(task_id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(no_task)?;
+    ) -> Result<TaskOutcome> {
+        let r = sqlx::query(
+            "SELECT t.case_id, t.region, COALESCE(a.department, '') AS mine FROM tasks t, accounts a WHERE t.id = $1 AND a.id = $2",
+        )
+        .bind(task_id)
+        .bind(actor.account_id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or_else(no_task)?;
         let case_id: i64 = r.try_get("case_id")?;
-        let cal = self.case_calendar(case_id).await?;
+        let region: String = r.try_get("region")?;
+        let me: String = r.try_get("mine")?;
+        let cal = self.calendar(Some(&region)).await?;
         let today = self.today();
         let actor = actor.clone();
         self.write(move |c| {
@@ -585,13 +621,6 @@ impl Store {
                 if !actor.may_in(Permission::ReadCases, &region) {
                     return Err(no_task());
                 }
-                let me = c
-                    .one(
-                        "SELECT COALESCE(department, '') AS department FROM accounts WHERE id = $1",
-                        args![actor.account_id],
-                    )
-                    .await?
-                    .str("department")?;
                 let role_ok = match &actor.kind {
                     ActorKind::Staff { role, .. } => {
                         role.as_str() == t.str("role")? || *role == Role::Manager
@@ -643,8 +672,16 @@ impl Store {
                         }
                     }
                 };
-                let (events, _) = run(c, &actor, case_id, cmd, &cal, today).await?;
-                Ok(events)
+                let (events, ids) = run(c, &actor, case_id, cmd, &cal, today).await?;
+                let opened = events
+                    .iter()
+                    .flat_map(|e| match e {
+                        FlowEvent::StageStarted { tasks, .. } => tasks.clone(),
+                        _ => Vec::new(),
+                    })
+                    .filter_map(|seq| ids.get(seq).copied())
+                    .collect();
+                Ok(TaskOutcome { events, opened })
             })
         })
         .await

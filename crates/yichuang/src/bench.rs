@@ -29,6 +29,9 @@ pub struct BenchArgs {
     /// sqlite, postgres or all.
     #[arg(long, default_value = "all")]
     pub backend: String,
+    /// Complete workflow lifecycles (accept, 3-department parallel review, decision).
+    #[arg(long, default_value_t = 3000)]
+    pub lifecycles: usize,
     /// Open cases generated for the supervision dashboard benchmark (0 skips it).
     #[arg(long, default_value_t = 1_000_000)]
     pub dashboard_cases: i64,
@@ -342,6 +345,9 @@ async fn bench_backend(
         started.elapsed(),
         1,
     ));
+    if args.lifecycles > 0 {
+        out.extend(bench_lifecycle(name, &store, args, &actors, &clerk, &form).await?);
+    }
     if args.dashboard_cases > 0 {
         out.extend(bench_dashboard(name, &store, args).await?);
     }
@@ -350,6 +356,190 @@ async fn bench_backend(
         let _ = std::fs::remove_dir_all(&files);
     }
     Ok(out)
+}
+
+/// The workflow item of the lifecycle benchmark: the road item with a parallel review by
+/// three departments (housing, environment, weather) and a decision.
+const FLOW_ITEM: &str = "360822-ZJJ-XK-902";
+const FLOW_DEPTS: [&str; 3] = ["360822-ZJJ", "360822-STHJJ", "360822-QXJ"];
+
+/// Complete lifecycles: submit, accept (the parallel review opens), three departments answer,
+/// the decision concludes the case — six durable commands each, 64 cases in flight.
+async fn bench_lifecycle(
+    name: &str,
+    store: &Store,
+    args: &BenchArgs,
+    actors: &[Actor],
+    clerk: &Actor,
+    form: &BTreeMap<String, String>,
+) -> Result<Vec<Record>, String> {
+    use yichuang_core::workflow::{ParallelPart, ParallelRule, Stage, StageKind};
+    use yichuang_store::flows::TaskAction;
+    let e = |e: yichuang_store::StoreError| e.to_string();
+    let mut item = store.item(ITEM).await.map_err(e)?;
+    item.code = FLOW_ITEM.into();
+    item.name = "压测：并联审批事项".into();
+    let stage = |kind| Stage {
+        kind,
+        name: String::new(),
+        department: None,
+        role: "reviewer".into(),
+        ab: false,
+        limit: 1,
+        departments: vec![],
+        rule: ParallelRule::AllConsent,
+        silence_consents: false,
+    };
+    item.workflow = vec![
+        Stage {
+            departments: FLOW_DEPTS
+                .iter()
+                .map(|d| ParallelPart {
+                    department: d.to_string(),
+                    limit: 1,
+                })
+                .collect(),
+            ..stage(StageKind::Parallel)
+        },
+        stage(StageKind::Decision),
+    ];
+    let file = yichuang_core::catalog::CatalogFile {
+        items: vec![item],
+        ..Default::default()
+    };
+    store
+        .import_catalog(file, &Actor::system())
+        .await
+        .map_err(e)?
+        .map_err(|errs| format!("bench item: {errs:?}"))?;
+    let mut reviewers = Vec::new();
+    for d in FLOW_DEPTS {
+        let a = store
+            .account_by_login(&format!("{}.a", d.to_lowercase()))
+            .await
+            .map_err(e)?
+            .ok_or("no demo reviewer")?;
+        reviewers.push(Actor {
+            account_id: a.id,
+            kind: ActorKind::Staff {
+                role: Role::Reviewer,
+                region: RegionCode::parse("360822").map_err(|e| e.to_string())?,
+            },
+            client_addr: "bench".into(),
+        });
+    }
+    let conc = actors.len().max(1);
+    let per = args.lifecycles.div_ceil(conc);
+    if !args.json {
+        eprintln!("== {name}: preparing {} workflow cases…", per * conc);
+    }
+    let mut work = Vec::new();
+    for a in actors {
+        let mut ids = Vec::with_capacity(per);
+        for _ in 0..per {
+            let id = store
+                .create_draft(a, FLOW_ITEM, form.clone(), false)
+                .await
+                .map_err(e)?;
+            for m in ["M01", "M03"] {
+                let sub = NewSubmission {
+                    material_code: m.into(),
+                    hash: "0".repeat(64),
+                    file_name: "bench.pdf".into(),
+                    content_type: "application/pdf".into(),
+                    size: 1000,
+                };
+                store.add_submission(a, id, sub).await.map_err(e)?;
+            }
+            ids.push(id);
+        }
+        work.push((a.clone(), ids));
+    }
+    let checks: Vec<MaterialCheck> = ["M01", "M03"]
+        .iter()
+        .map(|m| MaterialCheck {
+            material_code: m.to_string(),
+            verdict: "ok".into(),
+            reason: String::new(),
+            due_date: None,
+        })
+        .collect();
+    let reviewers = Arc::new(reviewers);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (a, ids) in work {
+        let (store, clerk, checks, reviewers) = (
+            store.clone(),
+            clerk.clone(),
+            checks.clone(),
+            reviewers.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let e = |e: yichuang_store::StoreError| e.to_string();
+            let mut lat = Vec::with_capacity(ids.len());
+            for id in ids {
+                let t = Instant::now();
+                store.submit(&a, id).await.map_err(e)?;
+                store
+                    .window_decision(&clerk, id, checks.clone(), Some(WindowDecision::Accept))
+                    .await
+                    .map_err(e)?;
+                // The inbox read: the three departments' tasks.
+                let open = store.case_tasks(id).await.map_err(e)?;
+                let mut next = Vec::new();
+                for (task, who) in open.iter().zip(reviewers.iter()) {
+                    let answer = TaskAction::Answer {
+                        consent: true,
+                        opinion: "无意见".into(),
+                        legal_basis: String::new(),
+                    };
+                    next = store
+                        .task_action(who, task.id, answer)
+                        .await
+                        .map_err(e)?
+                        .opened;
+                }
+                let decision = *next.first().ok_or("no decision task")?;
+                let answer = TaskAction::Answer {
+                    consent: true,
+                    opinion: "准予".into(),
+                    legal_basis: String::new(),
+                };
+                store
+                    .task_action(&reviewers[0], decision, answer)
+                    .await
+                    .map_err(e)?;
+                lat.push(t.elapsed());
+            }
+            Ok::<_, String>(lat)
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.map_err(|e| e.to_string())??);
+    }
+    let elapsed = started.elapsed();
+    let done: i64 = concluded_count(store, FLOW_ITEM).await?;
+    if done as usize != lat.len() {
+        return Err(format!("{done} of {} lifecycles completed", lat.len()));
+    }
+    Ok(vec![record("lifecycle", name, lat, elapsed, conc)])
+}
+
+async fn concluded_count(store: &Store, item: &str) -> Result<i64, String> {
+    let stats = store
+        .public_performance(&yichuang_store::conclusions::StatsScope {
+            region: None,
+            from: None,
+            to: None,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(stats
+        .iter()
+        .filter(|r| r.item_code == item)
+        .map(|r| r.concluded)
+        .sum())
 }
 
 /// Generates open cases spread over ten counties of one city (synthetic dates, calendar days),

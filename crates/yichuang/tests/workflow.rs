@@ -397,10 +397,7 @@ async fn workflow(db: Db) {
     let (s, v) = staff
         .act("360822-zrzyj.a", issue, "answer", json!({"consent": true}))
         .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (409, Some("workflow.finished"))
-    );
+    assert_eq!((s, v["code"].as_str()), (409, Some("workflow.finished")));
 
     // Withdrawn before the decision: every open task is withdrawn with it.
     let (id2, number2) = new_case(&app, PARALLEL).await;
