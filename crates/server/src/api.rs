@@ -61,6 +61,7 @@ use yichuang_store::catalog::ItemFilter;
         crate::workflow::inbox_api,
         crate::workflow::task_api,
         crate::workflow::flow_api,
+        crate::workflow::applicant_api,
         crate::calendar::is_working_day,
         crate::calendar::list_days,
         crate::calendar::import,

@@ -554,7 +554,9 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
             table {
                 tr { th { (lang.t("办件编号", "Case number")) } td #case-number { (v.number.clone().unwrap_or_else(|| lang.t("提交后生成", "assigned on submit").into())) } }
                 tr { th { (lang.t("状态", "Status")) } td.status #case-status { (lang.t(v.status_zh, v.status_en)) } }
-                tr { th { (lang.t("申请人", "Applicant")) } td { (v.applicant_name) " " span.muted { (v.applicant_id_masked) } } }
+                tr { th { (lang.t("申请人", "Applicant")) } td {
+                    @if c.account.is_staff() { a #applicant-link href={"/applicants/" (v.applicant_id)} { (v.applicant_name) } } @else { (v.applicant_name) }
+                    " " span.muted { (v.applicant_id_masked) } } }
                 tr { th { (lang.t("提交 / 受理时间", "Submitted / accepted")) } td { (fmt_ms(v.submitted_at)) " / " (fmt_ms(v.accepted_at)) } }
                 @if let Some(d) = &v.deadlines {
                     tr { th { (lang.t("承诺办结日期", "Promised by")) } td #promised-due { strong { (d.promised.to_string()) } " " @if let Some(l) = v.light { span class={"light light-" (l.as_str())} #case-light { (lang.t(l.zh(), l.en())) } } } }

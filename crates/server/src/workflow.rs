@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tasks", get(inbox_api))
         .route("/api/v1/tasks/{id}/{action}", post(task_api))
         .route("/api/v1/cases/{case}/flow", get(flow_api))
+        .route("/api/v1/applicants/{id}", get(applicant_api))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -193,6 +194,31 @@ pub async fn flow_view(st: &AppState, c: &Caller, key: &str) -> Result<Vec<Stage
             }
         })
         .collect())
+}
+
+/// One view of an applicant for staff: every case of that person or enterprise in the
+/// caller's region, with corrections, the stage now worked and the result.
+#[utoipa::path(get, path = "/api/v1/applicants/{id}", params(InboxQuery),
+    responses((status = 200, description = "the applicant and their cases"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn applicant_api(
+    State(st): State<AppState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<InboxQuery>,
+) -> ApiResult {
+    let v = st
+        .store
+        .applicant_view(
+            &c.actor(),
+            id,
+            Page {
+                cursor: q.cursor,
+                limit: q.limit.unwrap_or(50),
+            },
+        )
+        .await
+        .map_err(store_err(c.lang))?;
+    Ok(Json(json!({"applicant": v})).into_response())
 }
 
 /// A case's workflow: every stage with its state, department and dates.

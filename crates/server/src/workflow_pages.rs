@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/tasks", get(inbox_page))
         .route("/tasks/{id}/{action}", post(task_post))
+        .route("/applicants/{id}", get(applicant_page))
 }
 
 fn light(lang: Lang, l: Option<&str>) -> Markup {
@@ -85,6 +86,48 @@ async fn inbox_page(
         }
     };
     Ok(layout(lang, Some(&c), lang.t("待办任务", "Tasks"), body).into_response())
+}
+
+/// Seed 002's one view of a taxpayer: everything this applicant has in the region.
+async fn applicant_page(State(st): State<AppState>, c: Caller, Path(id): Path<i64>) -> PageResult {
+    let lang = c.lang;
+    let v = st
+        .store
+        .applicant_view(
+            &c.actor(),
+            id,
+            Page {
+                cursor: None,
+                limit: 200,
+            },
+        )
+        .await
+        .map_err(se(lang))?;
+    let body = html! {
+        div.card {
+            h1 { (v.name) " " span.muted { (v.id_masked) } }
+            p.muted { (if v.kind == "enterprise" { lang.t("法人", "Enterprise") } else { lang.t("自然人", "Person") }) " · " (lang.t("本区域全部办件 ", "all cases in your region: ")) (v.cases.len()) }
+            table #applicant-cases {
+                tr { th { (lang.t("办件", "Case")) } th { (lang.t("状态", "Status")) } th { (lang.t("补正", "Corrections")) } th { (lang.t("当前环节 / 结果", "Stage / result")) } }
+                @for k in &v.cases {
+                    tr {
+                        td { a href={"/cases/" (k.id)} { (k.number.clone().unwrap_or_default()) } br; span.muted { (k.item_name) } }
+                        td { (lang.t(k.status_zh, k.status_en)) @if let Some(p) = &k.promised_due { br; span.muted { (lang.t("承诺 ", "promised ")) (p) } } }
+                        td { (k.corrections) @if k.corrections_open > 0 { " " span.status { (lang.t("待补正", "open")) } } }
+                        td {
+                            @if let Some(s) = &k.current_stage { (s) }
+                            @if let Some(d) = &k.concluded_on {
+                                (lang.t("办结 ", "concluded ")) (d)
+                                @if k.within_promised == Some(false) { " " span.status { (lang.t("超期", "late")) } }
+                                @if let Some(r) = &k.decision_reason { @if !r.is_empty() { br; span.muted { (r) } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(layout(lang, Some(&c), &v.name, body).into_response())
 }
 
 #[derive(Deserialize)]

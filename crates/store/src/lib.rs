@@ -4,6 +4,7 @@
 //! its events and its audit record commit together or not at all.
 
 pub mod accounts;
+pub mod applicants;
 pub mod audit;
 pub mod calendar;
 pub mod cases;

@@ -477,6 +477,18 @@ async fn supervision_flow(db: Db) {
         !html.contains("id=\"approve\""),
         "no decision card on a workflow case"
     );
+    // From the case to the applicant's one view: this case among all of theirs.
+    let i = html
+        .find("href=\"/applicants/")
+        .expect("staff see the applicant link")
+        + 6;
+    let link: String = html[i..].chars().take_while(|c| *c != '"').collect();
+    let (s, one) = sup.get(&link).await;
+    assert_eq!(s, 200);
+    assert!(
+        one.contains("id=\"applicant-cases\"") && one.contains(&case_url),
+        "{one}"
+    );
     let (s, v) = sup
         .post(
             &format!("{case_url}/conclude"),

@@ -408,6 +408,32 @@ async fn workflow(db: Db) {
     assert!(open_tasks(&app, id2).await.is_empty());
     let (_, flow) = firm.get(&format!("/api/v1/cases/{number2}/flow")).await;
     assert_eq!(flow["stages"][0]["tasks"][0]["state"], "cancelled");
+
+    // One view of the applicant: every case of the enterprise in the staff member's region.
+    let firm_id = actor(&app, &yichuang_server::demo::demo_enterprise_uscc())
+        .await
+        .account_id;
+    let (s, v) = sup.get(&format!("/api/v1/applicants/{firm_id}")).await;
+    assert_eq!(s, 200, "{v}");
+    let cases = v["applicant"]["cases"].as_array().unwrap();
+    let of = |n: &str| cases.iter().find(|k| k["number"] == n).cloned().unwrap();
+    assert_eq!(of(&number)["status"], "completed");
+    assert!(of(&number)["concluded_on"].is_string());
+    assert_eq!(of(&number2)["status"], "withdrawn");
+    assert!(
+        cases.iter().any(|k| k["current_stage"].is_string()),
+        "the demo's case in review"
+    );
+    assert!(v["applicant"]["id_masked"].as_str().unwrap().contains('*'));
+    let (s, _) = firm.get(&format!("/api/v1/applicants/{firm_id}")).await;
+    assert_eq!(s, 403);
+    let gd = Api::login(&app, "clerk.gd", PASSWORD).await;
+    let (_, v) = gd.get(&format!("/api/v1/applicants/{firm_id}")).await;
+    assert_eq!(
+        v["applicant"]["cases"].as_array().unwrap().len(),
+        0,
+        "another region's cases stay hidden"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
