@@ -14,6 +14,24 @@ pub struct CatalogFile {
     pub departments: Vec<Department>,
     #[serde(default, rename = "item")]
     pub items: Vec<ServiceItem>,
+    #[serde(default, rename = "bundle", skip_serializing_if = "Vec::is_empty")]
+    pub bundles: Vec<Bundle>,
+}
+
+/// 一件事一次办: several items applied for with one form, one set of materials and one
+/// acceptance; each item runs its own workflow and the bundle is done when all are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: String,
+    pub region: String,
+    #[serde(default)]
+    pub description: String,
+    /// The items' codes, at least two.
+    pub items: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,6 +307,8 @@ impl std::fmt::Display for CatalogError {
 pub struct Known {
     pub regions: HashSet<String>,
     pub departments: HashMap<String, String>,
+    /// Item codes and their regions.
+    pub items: HashMap<String, String>,
 }
 
 fn code_ok(s: &str, max: usize) -> bool {
@@ -589,6 +609,65 @@ pub fn validate(file: &CatalogFile, known: &Known) -> Vec<CatalogError> {
                     &format!("fields.{k}"),
                     "a select field needs options / 下拉字段缺少选项".into(),
                 );
+            }
+        }
+    }
+    let mut items: HashMap<&str, &str> = known
+        .items
+        .iter()
+        .map(|(c, r)| (c.as_str(), r.as_str()))
+        .collect();
+    for it in &file.items {
+        items.insert(it.code.as_str(), it.region.as_str());
+    }
+    let mut bundle_codes = HashSet::new();
+    for b in &file.bundles {
+        let c = b.code.as_str();
+        if !code_ok(c, 50) {
+            err(
+                c,
+                "code",
+                "a bundle code is letters, digits and '-' / 一件事编码格式不正确".into(),
+            );
+        }
+        if !bundle_codes.insert(c) {
+            err(c, "code", "duplicate bundle code / 一件事编码重复".into());
+        }
+        if b.name.trim().is_empty() {
+            err(
+                c,
+                "name",
+                "a bundle needs a name / 一件事名称不能为空".into(),
+            );
+        }
+        if !regions.contains(&b.region) {
+            err(
+                c,
+                "region",
+                format!("unknown region {} / 区划不存在", b.region),
+            );
+        }
+        if b.items.len() < 2 {
+            err(
+                c,
+                "items",
+                "a bundle joins at least two items / 一件事至少包含两个事项".into(),
+            );
+        }
+        let mut seen = HashSet::new();
+        for code in &b.items {
+            if !seen.insert(code.as_str()) {
+                err(c, "items", format!("{code} listed twice / 事项重复"));
+            }
+            match items.get(code.as_str()) {
+                None => err(c, "items", format!("unknown item {code} / 事项不存在")),
+                Some(r) => {
+                    if let (Ok(br), Ok(ir)) = (RegionCode::parse(&b.region), RegionCode::parse(r)) {
+                        if !br.contains(&ir) {
+                            err(c, "items", format!("{code} is outside the bundle's region / 事项不在一件事的区划内"));
+                        }
+                    }
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bundles;
 pub mod calendar;
 pub mod demo;
 pub mod error;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::routes())
         .merge(supervision::routes())
         .merge(workflow::routes())
+        .merge(bundles::routes())
         .merge(workflow_pages::routes())
         .merge(pages::routes())
         .merge(supervision_pages::routes())

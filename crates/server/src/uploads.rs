@@ -5,6 +5,13 @@ use crate::i18n::Lang;
 use crate::AppState;
 use yichuang_core::Actor;
 
+/// Where an upload goes: a case's material (by code), or a bundle application's shared
+/// material (by name, filed with every part that asks for it).
+pub enum Target<'a> {
+    Case(i64, &'a str),
+    Bundle(i64, &'a str),
+}
+
 /// Stores a file for a case's material. Refused uploads write nothing; a file whose command
 /// fails is removed again if it was new.
 pub async fn store_material(
@@ -12,6 +19,26 @@ pub async fn store_material(
     actor: &Actor,
     case_id: i64,
     material: &str,
+    file_name: &str,
+    bytes: &[u8],
+    lang: Lang,
+) -> Result<i64, ApiError> {
+    store_file(
+        state,
+        actor,
+        Target::Case(case_id, material),
+        file_name,
+        bytes,
+        lang,
+    )
+    .await
+}
+
+/// Checks and stores an upload for `target`: the submission id, or how many parts got it.
+pub async fn store_file(
+    state: &AppState,
+    actor: &Actor,
+    target: Target<'_>,
     file_name: &str,
     bytes: &[u8],
     lang: Lang,
@@ -72,21 +99,27 @@ pub async fn store_material(
     } else {
         name
     };
-    match state
-        .store
-        .add_submission(
-            actor,
-            case_id,
-            yichuang_store::cases::NewSubmission {
-                material_code: material.to_string(),
-                hash: hash.clone(),
-                file_name: name,
-                content_type: kind.mime().to_string(),
-                size: bytes.len() as i64,
-            },
-        )
-        .await
-    {
+    let sub = |code: &str| yichuang_store::cases::NewSubmission {
+        material_code: code.to_string(),
+        hash: hash.clone(),
+        file_name: name.clone(),
+        content_type: kind.mime().to_string(),
+        size: bytes.len() as i64,
+    };
+    let done = match target {
+        Target::Case(case_id, material) => {
+            state
+                .store
+                .add_submission(actor, case_id, sub(material))
+                .await
+        }
+        Target::Bundle(app, material) => state
+            .store
+            .bundle_upload(actor, app, material, sub(""))
+            .await
+            .map(|n| n as i64),
+    };
+    match done {
         Ok(id) => Ok(id),
         Err(e) => {
             if fresh {

@@ -204,7 +204,7 @@ pub(crate) async fn load(c: &mut dyn Tx, id: i64) -> Result<Row0> {
 }
 
 /// The applicant, or a window clerk for a walk-in case in their region.
-fn may_edit(actor: &Actor, row: &Row0) -> bool {
+pub(crate) fn may_edit(actor: &Actor, row: &Row0) -> bool {
     actor.owns(row.applicant_id)
         || (row.channel == "window" && actor.may_in(Permission::WalkIn, &row.region))
 }
@@ -931,7 +931,7 @@ enum Arg {
     S(String),
 }
 
-async fn insert_draft(
+pub(crate) async fn insert_draft(
     c: &mut dyn Tx,
     actor: &Actor,
     owner: i64,
@@ -958,7 +958,12 @@ async fn insert_draft(
     Ok(id)
 }
 
-async fn submit_in(c: &mut dyn Tx, actor: &Actor, id: i64, today: time::Date) -> Result<String> {
+pub(crate) async fn submit_in(
+    c: &mut dyn Tx,
+    actor: &Actor,
+    id: i64,
+    today: time::Date,
+) -> Result<String> {
     let row = load(c, id).await?;
     if !may_edit(actor, &row) {
         return Err(StoreError::no_case());
@@ -1098,7 +1103,7 @@ async fn submit_in(c: &mut dyn Tx, actor: &Actor, id: i64, today: time::Date) ->
     Ok(number)
 }
 
-async fn decide_in(
+pub(crate) async fn decide_in(
     c: &mut dyn Tx,
     actor: &Actor,
     id: i64,

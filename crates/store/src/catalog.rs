@@ -52,6 +52,12 @@ impl Store {
             k.departments
                 .insert(r.try_get("code")?, r.try_get("region")?);
         }
+        for r in sqlx::query("SELECT code, region FROM items")
+            .fetch_all(self.pool())
+            .await?
+        {
+            k.items.insert(r.try_get("code")?, r.try_get("region")?);
+        }
         Ok(k)
     }
 
@@ -90,6 +96,12 @@ impl Store {
                             department = excluded.department, region = excluded.region, category = excluded.category, item_type = excluded.item_type, \
                             case_type = excluded.case_type, body = excluded.body, updated_at = excluded.updated_at", args![&it.code, &it.name, &it.name_en, &it.department, &it.region, &it.category, &it.item_type, &it.case_type, body, now]).await?;
                     }
+                    for b in &file.bundles {
+                        let body = serde_json::to_string(b).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+                        c.exec("INSERT INTO bundles (code, name, region, body, updated_at) VALUES ($1,$2,$3,$4,$5) \
+                            ON CONFLICT (code) DO UPDATE SET name = excluded.name, region = excluded.region, body = excluded.body, updated_at = excluded.updated_at",
+                            args![&b.code, &b.name, &b.region, body, now]).await?;
+                    }
                     let report = ImportReport {
                         regions: file.regions.len(),
                         departments: file.departments.len(),
@@ -127,6 +139,7 @@ impl Store {
         {
             f.items.push(parse_item(&r.try_get::<String, _>("body")?)?);
         }
+        f.bundles = self.bundles().await?;
         Ok(f)
     }
 

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod applicants;
 pub mod audit;
+pub mod bundles;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
@@ -65,6 +66,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0009_open_by_county.sql"),
     ),
     (10, include_str!("../migrations/sqlite/0010_workflow.sql")),
+    (11, include_str!("../migrations/sqlite/0011_bundles.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -92,6 +94,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0009_open_by_county.sql"),
     ),
     (10, include_str!("../migrations/postgres/0010_workflow.sql")),
+    (11, include_str!("../migrations/postgres/0011_bundles.sql")),
 ];
 
 #[derive(Clone)]
