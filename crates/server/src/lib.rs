@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bundle_pages;
 pub mod bundles;
 pub mod calendar;
 pub mod demo;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(supervision::routes())
         .merge(workflow::routes())
         .merge(bundles::routes())
+        .merge(bundle_pages::routes())
         .merge(workflow_pages::routes())
         .merge(pages::routes())
         .merge(supervision_pages::routes())

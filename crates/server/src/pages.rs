@@ -210,7 +210,9 @@ async fn catalog(
     let cats = st.store.categories().await.map_err(se(lang))?;
     let regions = st.store.regions().await.map_err(se(lang))?;
     let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
+    let bundles = st.store.bundles().await.map_err(se(lang))?;
     let body = html! {
+        (crate::bundle_pages::bundle_list(lang, &bundles))
         div.card {
             h1 { (lang.t("办事指南", "Service guides")) }
             form method="get" action="/items" {
@@ -513,7 +515,18 @@ async fn my_cases(State(st): State<AppState>, c: Caller, Query(q): Query<PageQue
         )
         .await
         .map_err(se(lang))?;
+    let bundles = st
+        .store
+        .my_bundle_apps(&c.actor())
+        .await
+        .map_err(se(lang))?;
     let body = html! {
+        @if !bundles.is_empty() {
+            div.card #my-bundles {
+                h2 { (lang.t("我的一件事", "My bundle applications")) }
+                ul { @for b in &bundles { li { a href={"/bundle-cases/" (b)} { (lang.t("一件事申请 #", "Bundle application #")) (b) } } } }
+            }
+        }
         div.card {
             h1 { (lang.t("我的办件", "My cases")) }
             @if cases.is_empty() { p { (lang.t("还没有办件。", "No cases yet.")) " " a href="/items" { (lang.t("查找事项", "Find a service")) } } }
@@ -546,7 +559,10 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
     let is_owner = actor.owns(v.applicant_id);
     let editable = matches!(v.status, CaseStatus::Draft | CaseStatus::CorrectionRequired)
         && (is_owner || (v.channel == "window" && actor.may_in(Permission::WalkIn, &v.region)));
-    let clerk = actor.may_in(Permission::Accept, &v.region) && v.status == CaseStatus::Submitted;
+    // A bundle's parts are accepted together on the bundle's page.
+    let clerk = actor.may_in(Permission::Accept, &v.region)
+        && v.status == CaseStatus::Submitted
+        && v.bundle_app.is_none();
     let open_notice = v.corrections.iter().rev().find(|n| n.resolved_at.is_none());
     let body = html! {
         div.card {
@@ -579,6 +595,9 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
                     input type="hidden" name="csrf" value=(c.csrf);
                     button.secondary #withdraw type="submit" { (lang.t("撤回申请", "Withdraw")) }
                 }
+            }
+            @if let Some(b) = v.bundle_app {
+                p { a.btn.secondary #bundle-link href={"/bundle-cases/" (b)} { (lang.t("属于一件事申请，查看全部事项", "Part of a bundle application: see all its items")) } }
             }
             @if matches!(v.status, CaseStatus::Accepted | CaseStatus::InStage | CaseStatus::Completed) {
                 p { a.btn #receipt-link href={"/cases/" (v.id) "/receipt"} { (lang.t("查看受理通知书", "View the acceptance receipt")) } }

@@ -96,6 +96,8 @@ pub struct CaseView {
     pub conclusion: Option<Conclusion>,
     /// The decision's reasons (required for a denial).
     pub decision_reason: Option<String>,
+    /// The bundle application (一件事) this case is a part of.
+    pub bundle_app: Option<i64>,
     pub version: i64,
 }
 
@@ -846,6 +848,7 @@ impl Store {
                 _ => None,
             },
             decision_reason: r.try_get("decision_reason")?,
+            bundle_app: r.try_get("bundle_app")?,
             version: r.try_get("version")?,
         }))
     }

@@ -307,3 +307,201 @@ async fn browser_correction_round_trip() {
     assert!(table.contains("临时占用、挖掘城市道路审批"), "{table}");
     c.close().await.unwrap();
 }
+
+/// Seed 004 in the browser: the construction bundle applied for once, accepted once, the
+/// planning permit's parallel review answered by three departments with the fourth silent and
+/// consenting by default, its decision and issue; the other parts' departments work through
+/// the API; the applicant sees the whole bundle concluded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_construction_bundle() {
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let app = support::start(Db::Sqlite).await.expect("app");
+    let base = app.base.clone();
+    // The demo's own silent department is settled first, as the worker would at start.
+    app.store.flow_tick(app.store.today()).await.unwrap();
+    let c = browser(&driver).await;
+    let files = tempfile::tempdir().unwrap();
+    c.goto(&format!("{base}/lang/zh")).await.unwrap();
+    let firm = yichuang_server::demo::demo_enterprise_uscc();
+    login(&c, &base, &firm).await;
+    let code = "360822-YJS-GCJS-001";
+    c.goto(&format!("{base}/bundles/{code}")).await.unwrap();
+    click(&c, "#apply-bundle").await;
+    let bundle_url = c.current_url().await.unwrap().to_string();
+    let guide = app.store.bundle_guide(code).await.unwrap();
+    for f in &guide.fields {
+        let id = format!("f_{}", f.key);
+        match f.kind {
+            yichuang_core::catalog::FieldKind::Select => select(&c, &id, &f.options[0]).await,
+            yichuang_core::catalog::FieldKind::Date => {
+                c.execute(
+                    &format!("document.getElementById('{id}').value='2026-12-15';"),
+                    vec![],
+                )
+                .await
+                .unwrap();
+            }
+            yichuang_core::catalog::FieldKind::Number => fill(&c, &id, "1200").await,
+            yichuang_core::catalog::FieldKind::Text => fill(&c, &id, "吉水县示范综合楼").await,
+        }
+    }
+    click(&c, "#save-bundle").await;
+    for (i, m) in guide.materials.iter().enumerate() {
+        if !m.required {
+            continue;
+        }
+        let p = files.path().join(format!("m{i}.pdf"));
+        std::fs::write(&p, support::pdf(&m.name)).unwrap();
+        find(&c, Locator::Id(&format!("bfile_{i}")))
+            .await
+            .send_keys(&p.display().to_string())
+            .await
+            .unwrap();
+        click(&c, &format!("#bupload_{i}")).await;
+        find(&c, Locator::Id(&format!("uploaded-{i}"))).await;
+    }
+    click(&c, "#submit-bundle").await;
+    assert_eq!(text(&c, "#bundle-status").await, "已提交待受理");
+    logout(&c).await;
+
+    // One acceptance at the window for all four items.
+    login(&c, &base, "clerk.js").await;
+    c.goto(&bundle_url).await.unwrap();
+    click(&c, "#accept-bundle").await;
+    assert_eq!(text(&c, "#bundle-status").await, "各事项并行办理中");
+    logout(&c).await;
+
+    let app_id: i64 = bundle_url.rsplit('/').next().unwrap().parse().unwrap();
+    let owner = app
+        .store
+        .account_by_login(&firm)
+        .await
+        .unwrap()
+        .unwrap()
+        .actor("test");
+    let parts = app.store.bundle_app(&owner, app_id).await.unwrap().parts;
+    let planning = parts
+        .iter()
+        .find(|p| p.item_code == "360822-ZRZYJ-XK-003")
+        .unwrap()
+        .case_id;
+    // The planning permit's departments work in the browser: A/B review, then three of the
+    // four departments of the parallel review.
+    let mut who = String::new();
+    let mut steps = 0;
+    loop {
+        let tasks = app.store.case_tasks(planning).await.unwrap();
+        let Some(t) = tasks.iter().find(|t| {
+            matches!(t.state.as_str(), "open" | "proposed") && t.department != "360822-RFB"
+        }) else {
+            break;
+        };
+        let login_as = format!(
+            "{}.{}",
+            t.department.to_lowercase(),
+            if t.state == "proposed" { "b" } else { "a" }
+        );
+        if login_as != who {
+            if !who.is_empty() {
+                logout(&c).await;
+            }
+            login(&c, &base, &login_as).await;
+            who = login_as;
+        }
+        c.goto(&format!("{base}/cases/{planning}")).await.unwrap();
+        if t.state == "proposed" {
+            click(&c, &format!("#approve-{}", t.id)).await;
+        } else {
+            fill(&c, &format!("opinion-{}", t.id), "同意").await;
+            click(&c, &format!("#consent-{}", t.id)).await;
+        }
+        steps += 1;
+        assert!(steps < 20, "the planning permit's workflow did not settle");
+    }
+    // The civil air defence office stays silent; the worker's clock consents for it once its
+    // limit has passed, and the case moves on to the decision.
+    let later = app.store.today() + time::Duration::days(10);
+    assert!(app.store.flow_tick(later).await.unwrap() >= 1);
+    assert!(app
+        .store
+        .case_tasks(planning)
+        .await
+        .unwrap()
+        .iter()
+        .any(|t| t.department == "360822-RFB" && t.by_default));
+    loop {
+        let tasks = app.store.case_tasks(planning).await.unwrap();
+        let Some(t) = tasks.iter().find(|t| t.state == "open") else {
+            break;
+        };
+        let login_as = format!("{}.a", t.department.to_lowercase());
+        if login_as != who {
+            logout(&c).await;
+            login(&c, &base, &login_as).await;
+            who = login_as;
+        }
+        c.goto(&format!("{base}/cases/{planning}")).await.unwrap();
+        fill(&c, &format!("opinion-{}", t.id), "准予许可").await;
+        click(&c, &format!("#consent-{}", t.id)).await;
+    }
+    let flow = text(&c, "#flow").await;
+    assert!(flow.contains("逾期未答复，默认同意"), "{flow}");
+    logout(&c).await;
+
+    // The other three permits' departments work through the API.
+    let mut apis: std::collections::HashMap<String, support::Api> = Default::default();
+    for _ in 0..40 {
+        let mut next = None;
+        for p in &parts {
+            if let Some(t) = app
+                .store
+                .case_tasks(p.case_id)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|t| matches!(t.state.as_str(), "open" | "proposed"))
+            {
+                next = Some(t);
+                break;
+            }
+        }
+        let Some(t) = next else { break };
+        let login_as = format!(
+            "{}.{}",
+            t.department.to_lowercase(),
+            if t.state == "proposed" { "b" } else { "a" }
+        );
+        if !apis.contains_key(&login_as) {
+            apis.insert(
+                login_as.clone(),
+                support::Api::login(&app, &login_as, PASSWORD).await,
+            );
+        }
+        let (action, body) = if t.state == "proposed" {
+            ("approve", serde_json::json!({}))
+        } else {
+            (
+                "answer",
+                serde_json::json!({"consent": true, "opinion": "同意"}),
+            )
+        };
+        let (s, v) = apis[&login_as]
+            .post(&format!("/api/v1/tasks/{}/{action}", t.id), body)
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+
+    // The applicant sees one bundle, concluded, with its four parts.
+    login(&c, &base, &firm).await;
+    c.goto(&bundle_url).await.unwrap();
+    assert_eq!(text(&c, "#bundle-status").await, "已全部办结");
+    let rows = c
+        .find_all(Locator::Css("#bundle-parts tr"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(rows, 5, "four parts under the header");
+    c.close().await.unwrap();
+}
