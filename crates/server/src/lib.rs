@@ -114,6 +114,11 @@ pub fn spawn_supervision(store: Store, every: std::time::Duration) -> tokio::tas
                 ),
                 Err(e) => tracing::warn!(error = %e, "workflow clock failed; retrying next tick"),
             }
+            match store.step_tick(today).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sent = n, "step supervision notices sent"),
+                Err(e) => tracing::warn!(error = %e, "step supervision failed; retrying next tick"),
+            }
             match store.supervise_tick(today).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(sent = n, "supervision notices sent"),

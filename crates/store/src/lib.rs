@@ -67,6 +67,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     ),
     (10, include_str!("../migrations/sqlite/0010_workflow.sql")),
     (11, include_str!("../migrations/sqlite/0011_bundles.sql")),
+    (12, include_str!("../migrations/sqlite/0012_task_due.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -95,6 +96,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     ),
     (10, include_str!("../migrations/postgres/0010_workflow.sql")),
     (11, include_str!("../migrations/postgres/0011_bundles.sql")),
+    (12, include_str!("../migrations/postgres/0012_task_due.sql")),
 ];
 
 #[derive(Clone)]

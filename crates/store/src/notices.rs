@@ -228,6 +228,62 @@ impl Store {
         Ok(sent)
     }
 
+    /// Each workflow step (task) past its own due date gets one supervision notice, to the
+    /// person holding it (the department sees it in the region's list when nobody does).
+    pub async fn step_tick(&self, today: time::Date) -> Result<usize> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.case_id, t.stage_name, t.department, t.due_on, COALESCE(t.claimed_by, t.proposed_by) AS holder \
+             FROM tasks t WHERE t.state IN ('open', 'claimed', 'proposed') AND t.due_on < $1 \
+             AND NOT EXISTS (SELECT 1 FROM supervision_notices n WHERE n.case_id = t.case_id AND n.step = 'task:' || CAST(t.id AS TEXT) AND n.line = 'overdue') \
+             ORDER BY t.due_on LIMIT 500",
+        )
+        .bind(today.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut due = Vec::new();
+        for r in rows {
+            due.push((
+                r.try_get::<i64, _>("id")?,
+                r.try_get::<i64, _>("case_id")?,
+                r.try_get::<String, _>("stage_name")?,
+                r.try_get::<String, _>("department")?,
+                r.try_get::<String, _>("due_on")?,
+                r.try_get::<Option<i64>, _>("holder")?,
+            ));
+        }
+        self.write(move |c| {
+            Box::pin(async move {
+                let mut sent = 0;
+                for (task, case_id, stage, department, due_on, holder) in due {
+                    let r = c.one("SELECT number, status, region FROM cases WHERE id = $1", args![case_id]).await?;
+                    let comment = format!(
+                        "{stage}（{department}）已超过本环节期限 {due_on}，请尽快办理。The step {stage} ({department}) is past its own limit ({due_on})."
+                    );
+                    // The partial unique index makes a second insert for this step a no-op.
+                    let n = c
+                        .exec(
+                            "INSERT INTO supervision_notices (case_id, region, kind, line, step, recipient_id, issued_by, comment, created_at) \
+                             VALUES ($1, $2, 'supervision', 'overdue', $3, $4, NULL, $5, $6) \
+                             ON CONFLICT (case_id, step, line) WHERE kind <> 'manual' DO NOTHING",
+                            args![case_id, r.str("region")?, format!("task:{task}"), holder, &comment, crate::now_ms()],
+                        )
+                        .await?;
+                    if n == 1 {
+                        let status = CaseStatus::parse(&r.str("status")?).unwrap_or(CaseStatus::Draft);
+                        let number = r.opt_str("number")?;
+                        audit_case(c, &Actor::system(), "supervision.notice", number.as_deref(), status, status, format!("step {stage} ({department}) past {due_on}")).await?;
+                        sent += 1;
+                    }
+                }
+                Ok(sent)
+            })
+        })
+        .await
+    }
+
     /// A supervisor's notice by hand to the case's handler, who must reply by `reply_by`.
     pub async fn issue_notice(
         &self,

@@ -452,7 +452,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .supervise_tick(day)
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("{k} default consents recorded, {n} supervision notices sent for {day}.");
+            let m = st.store.step_tick(day).await.map_err(|e| e.to_string())?;
+            println!("{k} default consents recorded, {n} supervision notices sent for cases and {m} for steps past their own limit, for {day}.");
             Ok(())
         }
         Cmd::Demo => {

@@ -94,6 +94,32 @@ async fn workflow(db: Db) {
     let (review, dept, _) = tasks[0].clone();
     assert_eq!(dept, "360822-ZRZYJ");
 
+    // A step past its own due date gets one supervision notice, whoever runs the clock.
+    let sup = Api::login(&app, "supervisor.js", PASSWORD).await;
+    let late = app.store.today() + time::Duration::days(10);
+    app.store.step_tick(app.store.today()).await.unwrap();
+    let step_notices = |v: &serde_json::Value| {
+        v["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["step"] == format!("task:{review}"))
+            .count()
+    };
+    let (_, v) = sup
+        .get(&format!("/api/v1/supervision/notices?case={number}"))
+        .await;
+    assert_eq!(step_notices(&v), 0, "not yet due");
+    let other = Store::connect(&app.url).await.unwrap().with_utc_offset(8);
+    let (a, b) = tokio::join!(app.store.step_tick(late), other.step_tick(late));
+    assert!(a.unwrap() + b.unwrap() >= 1);
+    assert_eq!(app.store.step_tick(late).await.unwrap(), 0);
+    let (_, v) = sup
+        .get(&format!("/api/v1/supervision/notices?case={number}"))
+        .await;
+    assert_eq!(step_notices(&v), 1, "{v}");
+    drop(other);
+
     // The inbox of the department's reviewers holds it, with its due date and light.
     let (s, inbox) = staff.api("360822-zrzyj.a").await.get("/api/v1/tasks").await;
     assert_eq!(s, 200);
@@ -278,7 +304,6 @@ async fn workflow(db: Db) {
     let decision = tasks[0].0;
 
     // The timeline and audit say so; the applicant sees departments, not people.
-    let sup = Api::login(&app, "supervisor.js", PASSWORD).await;
     let (_, audit) = sup.get(&format!("/api/v1/cases/{number}/audit")).await;
     let records = audit["records"].as_array().unwrap();
     let by_default = records
