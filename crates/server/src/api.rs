@@ -54,6 +54,7 @@ use yichuang_store::catalog::ItemFilter;
         crate::calendar::add_working_days,
         crate::supervision::dashboard_api,
         crate::supervision::notices_api,
+        crate::supervision::transfers_api,
         crate::supervision::issue_notice_api,
         crate::supervision::reply_api,
         crate::supervision::stats_api,

@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/supervision/cases", get(dashboard_api))
         .route("/api/v1/supervision/notices", get(notices_api))
+        .route("/api/v1/supervision/transfers", get(transfers_api))
         .route("/api/v1/supervision/notices/{id}/reply", post(reply_api))
         .route(
             "/api/v1/cases/{case}/supervision-notices",
@@ -186,6 +187,28 @@ pub async fn notices_api(
         .then(|| list.last().map(|n| n.id))
         .flatten();
     Ok(Json(json!({"notices": list, "next_cursor": next})).into_response())
+}
+
+/// Every transfer of a task to another department in the caller's region, newest first.
+#[utoipa::path(get, path = "/api/v1/supervision/transfers", params(NoticeQuery),
+    responses((status = 200, description = "transfers"), (status = 403, body = ErrorBody)))]
+pub async fn transfers_api(
+    State(st): State<AppState>,
+    c: Caller,
+    Query(q): Query<NoticeQuery>,
+) -> ApiResult {
+    let list = st
+        .store
+        .transfers(
+            &c.actor(),
+            Page {
+                cursor: q.cursor,
+                limit: q.limit.unwrap_or(50).clamp(1, 200),
+            },
+        )
+        .await
+        .map_err(store_err(c.lang))?;
+    Ok(Json(json!({"transfers": list})).into_response())
 }
 
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]

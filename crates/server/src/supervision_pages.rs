@@ -64,6 +64,17 @@ async fn supervise_page(
         .filter(|s| s.region.as_deref().is_some_and(|r| r.starts_with(&region)))
         .collect();
     let windows = st.store.windows().await.map_err(se(lang))?;
+    let transfers = st
+        .store
+        .transfers(
+            &c.actor(),
+            yichuang_store::cases::Page {
+                cursor: None,
+                limit: 20,
+            },
+        )
+        .await
+        .map_err(se(lang))?;
     let sel = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     let link = |l: &str| {
         format!(
@@ -112,6 +123,23 @@ async fn supervise_page(
                 }
             }
             @if d.cases.is_empty() { p.muted { (lang.t("没有符合条件的在办件。", "No open cases match.")) } }
+        }
+        @if !transfers.is_empty() {
+            div.card #transfers {
+                h2 { (lang.t("转交记录", "Transfers")) }
+                table {
+                    tr { th { (lang.t("时间", "When")) } th { (lang.t("办件", "Case")) } th { (lang.t("环节", "Stage")) } th { (lang.t("从 → 到", "From → to")) } th { (lang.t("理由", "Reason")) } }
+                    @for x in &transfers {
+                        tr {
+                            td { (fmt_ms(Some(x.at))) }
+                            td { a href={"/cases/" (x.case_id)} { (x.case_number.clone().unwrap_or_default()) } br; span.muted { (x.item_name) } }
+                            td { (x.stage_name) }
+                            td { (x.from_department) " → " (x.to_department) br; span.muted { (x.by_name.clone().unwrap_or_default()) } }
+                            td { (x.reason) }
+                        }
+                    }
+                }
+            }
         }
     };
     Ok(layout(lang, Some(&c), lang.t("电子监察", "Supervision"), body).into_response())

@@ -443,6 +443,13 @@ pub(crate) async fn run(
         return Ok((events, l.ids));
     }
     let ids = save(c, case_id, &l.region, &l, &next).await?;
+    if let FlowCommand::Transfer { task, to, reason } = &cmd {
+        c.exec(
+            "INSERT INTO task_transfers (task_id, case_id, region, from_department, to_department, reason, by_id, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+            args![ids[*task], case_id, &l.region, &l.flow.tasks[*task].department, to, reason.trim(), actor.account_id, crate::now_ms()],
+        )
+        .await?;
+    }
     if let FlowCommand::Answer {
         task,
         opinion,
@@ -873,6 +880,65 @@ impl Store {
                     created_at: r.try_get("created_at")?,
                     done_at: r.try_get("done_at")?,
                     light,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A transfer of a task, as the supervisor's list shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Transfer {
+    pub id: i64,
+    pub case_id: i64,
+    pub case_number: Option<String>,
+    pub item_name: String,
+    pub stage_name: String,
+    pub from_department: String,
+    pub to_department: String,
+    pub reason: String,
+    pub by_name: Option<String>,
+    pub at: i64,
+}
+
+impl Store {
+    /// Every transfer in the caller's region, newest first (supervisors, managers, admins).
+    pub async fn transfers(&self, actor: &Actor, page: Page) -> Result<Vec<Transfer>> {
+        let ActorKind::Staff { region, role } = &actor.kind else {
+            return Ok(Vec::new());
+        };
+        if !matches!(role, Role::Supervisor | Role::Manager | Role::Admin) {
+            return Err(StoreError::forbidden(
+                "transfer.role",
+                "Only supervisors, managers and admins see every transfer.",
+                "只有监察、管理人员可以查看全部转交记录。",
+            ));
+        }
+        let (lo, hi) = region.code_range();
+        let rows = sqlx::query(
+            "SELECT x.id, x.case_id, c.number, i.name AS item_name, t.stage_name, x.from_department, x.to_department, x.reason, a.name AS by_name, x.at \
+             FROM task_transfers x JOIN tasks t ON t.id = x.task_id JOIN cases c ON c.id = x.case_id JOIN items i ON i.code = c.item_code \
+             LEFT JOIN accounts a ON a.id = x.by_id WHERE x.region >= $1 AND x.region < $2 AND x.id < $3 ORDER BY x.id DESC LIMIT $4",
+        )
+        .bind(lo)
+        .bind(hi)
+        .bind(page.cursor.unwrap_or(i64::MAX))
+        .bind(page.limit.clamp(1, 200))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Transfer {
+                    id: r.try_get("id")?,
+                    case_id: r.try_get("case_id")?,
+                    case_number: r.try_get("number")?,
+                    item_name: r.try_get("item_name")?,
+                    stage_name: r.try_get("stage_name")?,
+                    from_department: r.try_get("from_department")?,
+                    to_department: r.try_get("to_department")?,
+                    reason: r.try_get("reason")?,
+                    by_name: r.try_get("by_name")?,
+                    at: r.try_get("at")?,
                 })
             })
             .collect()

@@ -68,6 +68,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (10, include_str!("../migrations/sqlite/0010_workflow.sql")),
     (11, include_str!("../migrations/sqlite/0011_bundles.sql")),
     (12, include_str!("../migrations/sqlite/0012_task_due.sql")),
+    (13, include_str!("../migrations/sqlite/0013_transfers.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -97,6 +98,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (10, include_str!("../migrations/postgres/0010_workflow.sql")),
     (11, include_str!("../migrations/postgres/0011_bundles.sql")),
     (12, include_str!("../migrations/postgres/0012_task_due.sql")),
+    (
+        13,
+        include_str!("../migrations/postgres/0013_transfers.sql"),
+    ),
 ];
 
 #[derive(Clone)]

@@ -388,6 +388,23 @@ async fn workflow(db: Db) {
         )
         .await;
     assert_eq!(s, 200);
+    let (s, v) = sup.get("/api/v1/supervision/transfers").await;
+    assert_eq!(s, 200);
+    let x = &v["transfers"][0];
+    assert_eq!(
+        (
+            x["from_department"].as_str(),
+            x["to_department"].as_str(),
+            x["reason"].as_str()
+        ),
+        (Some("360822-ZRZYJ"), Some("360822-ZJJ"), Some("职责调整"))
+    );
+    let (s, _) = staff
+        .api("360822-zjj.a")
+        .await
+        .get("/api/v1/supervision/transfers")
+        .await;
+    assert_eq!(s, 403, "a reviewer does not see every transfer");
     let (_, audit) = sup.get(&format!("/api/v1/cases/{number}/audit")).await;
     assert!(audit["records"]
         .as_array()
