@@ -251,6 +251,7 @@ pub(crate) async fn save(
     region: &str,
     l: &Loaded,
     next: &Flow,
+    opinion: Option<(usize, &str, &str)>,
 ) -> Result<Vec<i64>> {
     let now = crate::now_ms();
     let mut ids = l.ids.clone();
@@ -275,11 +276,17 @@ pub(crate) async fn save(
             }
             Some(old) if old != t => {
                 let (old_state, ..) = state_cols(&old.state);
+                // The opinion that came with this change, if any, is written with it.
+                let (op, basis) = match opinion {
+                    Some((task, o, b)) if task == seq => (Some(o.trim()), Some(b.trim())),
+                    _ => (None, None),
+                };
                 let n = c
                     .exec(
                         "UPDATE tasks SET state = $1, claimed_by = $2, proposed_by = COALESCE($3, proposed_by), consent = $4, by_default = $5, \
-                         answered_by = $6, department = $7, due_on = $8, done_at = $9 WHERE id = $10 AND state = $11 AND department = $12",
-                        args![state, claimed, proposed, consent, by_default, answered, &t.department, t.due.to_string(), done_at, ids[seq], old_state, &old.department],
+                         answered_by = $6, department = $7, due_on = $8, done_at = $9, opinion = COALESCE($13, opinion), legal_basis = COALESCE($14, legal_basis) \
+                         WHERE id = $10 AND state = $11 AND department = $12",
+                        args![state, claimed, proposed, consent, by_default, answered, &t.department, t.due.to_string(), done_at, ids[seq], old_state, &old.department, op, basis],
                     )
                     .await?;
                 if n != 1 {
@@ -387,7 +394,7 @@ pub(crate) async fn start(
         today,
     };
     let (next, _) = step(&ctx, &l.flow, &FlowCommand::Start)?;
-    save(c, case_id, region, &l, &next).await?;
+    save(c, case_id, region, &l, &next, None).await?;
     Ok(())
 }
 
@@ -442,24 +449,20 @@ pub(crate) async fn run(
     if events.is_empty() {
         return Ok((events, l.ids));
     }
-    let ids = save(c, case_id, &l.region, &l, &next).await?;
+    let opinion = match &cmd {
+        FlowCommand::Answer {
+            task,
+            opinion,
+            legal_basis,
+            ..
+        } => Some((*task, opinion.as_str(), legal_basis.as_str())),
+        _ => None,
+    };
+    let ids = save(c, case_id, &l.region, &l, &next, opinion).await?;
     if let FlowCommand::Transfer { task, to, reason } = &cmd {
         c.exec(
             "INSERT INTO task_transfers (task_id, case_id, region, from_department, to_department, reason, by_id, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
             args![ids[*task], case_id, &l.region, &l.flow.tasks[*task].department, to, reason.trim(), actor.account_id, crate::now_ms()],
-        )
-        .await?;
-    }
-    if let FlowCommand::Answer {
-        task,
-        opinion,
-        legal_basis,
-        ..
-    } = &cmd
-    {
-        c.exec(
-            "UPDATE tasks SET opinion = $1, legal_basis = $2 WHERE id = $3",
-            args![opinion.trim(), legal_basis.trim(), ids[*task]],
         )
         .await?;
     }
