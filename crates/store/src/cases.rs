@@ -4,7 +4,6 @@
 
 use crate::args;
 use crate::audit::{self, Entry};
-use crate::catalog::parse_item;
 use crate::tx::Tx;
 use crate::{local_date_of, now_ms, Result, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -180,7 +179,7 @@ pub(crate) struct Row0 {
     pub(crate) version: i64,
     pub(crate) form: String,
     pub(crate) commitment_signed: bool,
-    pub(crate) item: ServiceItem,
+    pub(crate) item: std::sync::Arc<ServiceItem>,
 }
 
 pub(crate) async fn load(c: &mut dyn Tx, id: i64) -> Result<Row0> {
@@ -201,7 +200,7 @@ pub(crate) async fn load(c: &mut dyn Tx, id: i64) -> Result<Row0> {
         version: r.try_get("version")?,
         form: r.try_get("form")?,
         commitment_signed: r.try_get::<i64, _>("commitment_signed")? != 0,
-        item: parse_item(&r.try_get::<String, _>("body")?)?,
+        item: crate::catalog::parse_item_cached(&r.try_get::<String, _>("body")?)?,
     })
 }
 

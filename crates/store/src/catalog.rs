@@ -278,3 +278,24 @@ pub(crate) fn parse_item(body: &str) -> Result<ServiceItem> {
     serde_json::from_str(body)
         .map_err(|e| StoreError::Unavailable(format!("stored item is unreadable: {e}")))
 }
+
+/// Parsed items by their stored text: every case command reads its item, and parsing a full
+/// guide costs more than the rest of a small command. Keyed by the text itself, so an edited
+/// item is simply a new entry; bounded, as a catalog is.
+pub(crate) fn parse_item_cached(body: &str) -> Result<std::sync::Arc<ServiceItem>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<ServiceItem>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(it) = cache.lock().ok().and_then(|m| m.get(body).cloned()) {
+        return Ok(it);
+    }
+    let it = Arc::new(parse_item(body)?);
+    if let Ok(mut m) = cache.lock() {
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(body.to_string(), it.clone());
+    }
+    Ok(it)
+}

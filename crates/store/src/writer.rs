@@ -41,10 +41,23 @@ impl Writer {
             )));
         }
         conn.set_prepared_statement_cache_capacity(256);
+        // Checkpoints (copying the WAL back into the database file, with its own fsync) run on
+        // a thread of their own, so a commit never waits behind one.
+        conn.execute_batch("PRAGMA wal_autocheckpoint=0;")
+            .map_err(|e| StoreError::Unavailable(format!("sqlite pragmas: {e}")))?;
+        let (alive, watch) = std::sync::mpsc::channel::<()>();
+        let ck_path = path.to_string();
+        std::thread::Builder::new()
+            .name("yichuang-sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(&ck_path, watch))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpointer: {e}")))?;
         let (tx, rx) = mpsc::channel::<Job>(8192);
         std::thread::Builder::new()
             .name("yichuang-sqlite-writer".into())
-            .spawn(move || writer_loop(&mut conn, rx))
+            .spawn(move || {
+                writer_loop(&mut conn, rx);
+                drop(alive);
+            })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
         Ok(Writer::Sqlite(tx))
     }
@@ -107,6 +120,25 @@ fn exec(conn: &rusqlite::Connection, sql: &str) -> std::result::Result<(), Strin
         .and_then(|mut s| s.execute([]))
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+/// Every 200 ms a passive checkpoint, which never blocks the writer or readers; ends with the
+/// writer.
+fn checkpoint_loop(path: &str, writer: std::sync::mpsc::Receiver<()>) {
+    let Ok(conn) = rusqlite::Connection::open(path) else {
+        return;
+    };
+    let _ = conn.execute_batch("PRAGMA busy_timeout=1000;");
+    loop {
+        match writer.recv_timeout(std::time::Duration::from_millis(200)) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "checkpoint failed");
+                }
+            }
+            _ => return,
+        }
+    }
 }
 
 fn writer_loop(conn: &mut rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
