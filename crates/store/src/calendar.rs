@@ -28,7 +28,7 @@ type Cached = (Instant, Arc<Calendar>);
 const CACHE_TTL: Duration = Duration::from_secs(30);
 
 impl Cache {
-    fn get(&self, key: &str) -> Option<Arc<Calendar>> {
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<Calendar>> {
         let map = self.0.lock().ok()?;
         map.get(key)
             .filter(|(at, _)| at.elapsed() < CACHE_TTL)

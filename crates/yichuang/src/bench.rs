@@ -676,11 +676,11 @@ async fn bench_supervision(
     let steady = [
         format!(
             "UPDATE cases SET alerted = CASE WHEN promised_due < '{t}' OR legal_due < '{t}' THEN 3 \
-             WHEN internal_due < '{t}' THEN 2 WHEN yellow_from <= '{t}' THEN 1 ELSE 0 END WHERE status = 'accepted'"
+             WHEN internal_due < '{t}' THEN 2 WHEN yellow_from <= '{t}' THEN 1 ELSE 0 END WHERE status IN ('accepted', 'in_stage')"
         ),
         format!(
             "UPDATE cases SET next_alert_on = CASE alerted WHEN 0 THEN yellow_from WHEN 1 THEN {} \
-             WHEN 2 THEN {} ELSE NULL END WHERE status = 'accepted'",
+             WHEN 2 THEN {} ELSE NULL END WHERE status IN ('accepted', 'in_stage')",
             next_day("internal_due"),
             next_day("promised_due")
         ),
