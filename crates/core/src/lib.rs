@@ -6,6 +6,7 @@ pub mod case;
 pub mod catalog;
 pub mod deadline;
 pub mod ids;
+pub mod notify;
 pub mod number;
 pub mod roles;
 pub mod workflow;

@@ -297,7 +297,9 @@ pub(crate) async fn audit_case(
             detail,
         },
     )
-    .await
+    .await?;
+    // The applicant's notice commits with the change it tells of, or not at all.
+    crate::outbox::on_case_change(c, number, before, after).await
 }
 
 /// Checks the form against the item's declared fields.

@@ -273,6 +273,9 @@ pub(crate) async fn save(
                     .await?
                     .i64("id")?;
                 ids.push(id);
+                if matches!(t.state, TaskState::Open) {
+                    crate::outbox::on_task_opened(c, case_id, &t.department, &t.role, &s.title(), t.due).await?;
+                }
             }
             Some(old) if old != t => {
                 let (old_state, ..) = state_cols(&old.state);

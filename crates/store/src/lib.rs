@@ -15,6 +15,7 @@ pub mod error;
 pub mod files;
 pub mod flows;
 pub mod notices;
+pub mod outbox;
 pub mod supervision;
 pub mod suspensions;
 pub mod tx;
@@ -69,6 +70,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (11, include_str!("../migrations/sqlite/0011_bundles.sql")),
     (12, include_str!("../migrations/sqlite/0012_task_due.sql")),
     (13, include_str!("../migrations/sqlite/0013_transfers.sql")),
+    (14, include_str!("../migrations/sqlite/0014_outbox.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -102,6 +104,7 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         13,
         include_str!("../migrations/postgres/0013_transfers.sql"),
     ),
+    (14, include_str!("../migrations/postgres/0014_outbox.sql")),
 ];
 
 #[derive(Clone)]
@@ -110,6 +113,7 @@ pub struct Store {
     read: AnyPool,
     writer: writer::Writer,
     calendars: calendar::Cache,
+    templates: outbox::Templates,
     /// The hall's offset from UTC in hours: where "today" begins (Asia/Shanghai: 8).
     utc_offset_hours: i8,
 }
@@ -194,6 +198,7 @@ impl Store {
             read,
             writer,
             calendars: calendar::Cache::default(),
+            templates: outbox::Templates::default(),
             utc_offset_hours: 8,
         })
     }

@@ -168,6 +168,7 @@ async fn alert_one(c: &mut dyn Tx, id: i64, today: time::Date) -> Result<usize> 
         args![id, &region, kind, line, recipient, &comment, crate::now_ms()],
     )
     .await?;
+    crate::outbox::on_supervision(c, id, recipient, &comment, None).await?;
     let number = r.opt_str("number")?;
     audit_case(
         c,
@@ -272,6 +273,7 @@ impl Store {
                         )
                         .await?;
                     if n == 1 {
+                        crate::outbox::on_supervision(c, case_id, holder, &comment, None).await?;
                         let status = CaseStatus::parse(&r.str("status")?).unwrap_or(CaseStatus::Draft);
                         let number = r.opt_str("number")?;
                         audit_case(c, &Actor::system(), "supervision.notice", number.as_deref(), status, status, format!("step {stage} ({department}) past {due_on}")).await?;
@@ -332,6 +334,7 @@ impl Store {
                     )
                     .await?
                     .i64("id")?;
+                crate::outbox::on_supervision(c, case_id, Some(handler), &comment, Some(&reply_by.to_string())).await?;
                 let status = CaseStatus::parse(&r.str("status")?).unwrap_or(CaseStatus::Draft);
                 let number = r.opt_str("number")?;
                 audit_case(c, &actor, "supervision.manual_notice", number.as_deref(), status, status, format!("to {handler}, reply by {reply_by}: {comment}")).await?;

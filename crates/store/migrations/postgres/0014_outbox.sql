@@ -1,0 +1,49 @@
+-- Notices (C6). How each person wants to hear from us; applicants choose, staff too.
+ALTER TABLE accounts ADD COLUMN email TEXT;
+ALTER TABLE accounts ADD COLUMN notify_channels TEXT NOT NULL DEFAULT 'inapp,sms';
+ALTER TABLE accounts ADD COLUMN notify_lang TEXT NOT NULL DEFAULT 'zh';
+-- Texts an admin has changed from the built-in ones, per event and language.
+CREATE TABLE notice_templates (
+    event TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    updated_by BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (event, lang)
+);
+-- The transactional outbox: a notice is written in the transaction of the step that causes
+-- it, with the facts its text needs; the delivery worker renders and sends it. idem_key goes
+-- to the provider, which drops a second send of the same notice.
+CREATE TABLE outbox (
+    id BIGSERIAL PRIMARY KEY,
+    event TEXT NOT NULL,
+    case_id BIGINT,
+    account_id BIGINT,
+    channel TEXT NOT NULL,
+    address TEXT NOT NULL,
+    address_masked TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    subject TEXT,
+    body TEXT,
+    idem_key TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL DEFAULT 'queued',
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_at BIGINT NOT NULL,
+    locked_until BIGINT NOT NULL DEFAULT 0,
+    provider_answer TEXT,
+    created_at BIGINT NOT NULL,
+    sent_at BIGINT,
+    read_at BIGINT
+);
+CREATE INDEX outbox_due ON outbox(next_at) WHERE status IN ('queued', 'failed');
+CREATE INDEX outbox_inbox ON outbox(account_id, id) WHERE channel = 'inapp';
+CREATE INDEX outbox_case ON outbox(case_id, id);
+-- Wrong guesses at the status page, per client address, for slowing down and blocking.
+CREATE TABLE status_tries (
+    client TEXT PRIMARY KEY,
+    failures BIGINT NOT NULL DEFAULT 0,
+    window_start BIGINT NOT NULL,
+    blocked_until BIGINT NOT NULL DEFAULT 0
+);

@@ -1,0 +1,956 @@
+//! The notice outbox (C6). A step writes its notices in its own transaction, so a step that
+//! rolls back sends nothing and a committed one cannot lose its notice; the delivery worker
+//! claims due notices, renders them with the current templates and hands them to a channel.
+//! Several servers share the work: PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, SQLite
+//! has one writer and one in-process worker.
+
+use crate::args;
+use crate::cases::Page;
+use crate::tx::Tx;
+use crate::{now_ms, Backend, Result, Store, StoreError};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use yichuang_core::notify::{mask_address, Channel, Event, Fields, Lang};
+use yichuang_core::{Actor, ActorKind, CaseStatus, Permission, Role};
+
+/// A claimed notice stays with its worker this long; a worker killed mid-send leaves it to be
+/// claimed again after the lease (the provider drops the second copy by its key).
+pub const LEASE_MS: i64 = 30_000;
+
+/// Admin-edited texts, read once and replaced on save; the built-in ones fill the gaps.
+#[derive(Clone, Default)]
+pub(crate) struct Templates(Arc<RwLock<Option<Arc<HashMap<(String, String), (String, String)>>>>>);
+
+impl Templates {
+    fn get(&self) -> Option<Arc<HashMap<(String, String), (String, String)>>> {
+        self.0.read().ok().and_then(|g| g.clone())
+    }
+    fn set(&self, v: Option<Arc<HashMap<(String, String), (String, String)>>>) {
+        if let Ok(mut g) = self.0.write() {
+            *g = v;
+        }
+    }
+}
+
+/// What the applicant hears about a case change, decided from the audited status change.
+fn case_events(before: CaseStatus, after: CaseStatus) -> Vec<Event> {
+    use CaseStatus::*;
+    if before == after {
+        return vec![];
+    }
+    match after {
+        Submitted => vec![Event::Submitted],
+        CorrectionRequired => vec![Event::CorrectionRequired],
+        Accepted | InStage if matches!(before, Submitted | CorrectionRequired) => {
+            vec![Event::Accepted]
+        }
+        Suspended => vec![Event::Suspended],
+        _ if before == Suspended && matches!(after, Accepted | InStage) => vec![Event::Resumed],
+        Withdrawn => vec![Event::Withdrawn],
+        Approved => vec![Event::Decided],
+        Completed if before == Approved => vec![Event::RatingInvitation],
+        Completed | Denied | Rejected => vec![Event::Decided, Event::RatingInvitation],
+        _ => vec![],
+    }
+}
+
+struct Recipient {
+    account_id: i64,
+    phone: Option<String>,
+    email: Option<String>,
+    channels: String,
+    lang: String,
+}
+
+impl Recipient {
+    fn read(r: &crate::tx::Row, id_col: &str) -> Result<Recipient> {
+        Ok(Recipient {
+            account_id: r.i64(id_col)?,
+            phone: r.opt_str("phone")?,
+            email: r.opt_str("email")?,
+            channels: r.str("notify_channels")?,
+            lang: r.str("notify_lang")?,
+        })
+    }
+}
+
+/// Writes one notice per chosen channel that has an address. Staff hear in-app through their
+/// task inbox and notice list already, so for them only SMS and e-mail are written.
+async fn enqueue(
+    c: &mut dyn Tx,
+    event: Event,
+    case_id: Option<i64>,
+    to: &Recipient,
+    fields: &Fields,
+) -> Result<usize> {
+    let channels = Channel::parse_list(&to.channels).unwrap_or_default();
+    let json = serde_json::to_string(fields).unwrap_or_else(|_| "{}".into());
+    let now = now_ms();
+    let mut n = 0;
+    for ch in channels {
+        let address = match ch {
+            Channel::Sms => to.phone.clone().filter(|p| !p.trim().is_empty()),
+            Channel::Email => to.email.clone().filter(|e| e.contains('@')),
+            Channel::Inapp if event.for_staff() => None,
+            Channel::Inapp => Some(to.account_id.to_string()),
+        };
+        let Some(address) = address else { continue };
+        let key = format!("yc-{}-{}", event.code(), random_key());
+        c.exec(
+            "INSERT INTO outbox (event, case_id, account_id, channel, address, address_masked, lang, fields, idem_key, status, next_at, created_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'queued',$10,$10)",
+            args![event.code(), case_id, to.account_id, ch.code(), &address, mask_address(ch, &address), &to.lang, &json, key, now],
+        )
+        .await
+        .map(|_| ())?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn random_key() -> String {
+    use rand::Rng;
+    let v: u128 = rand::thread_rng().gen();
+    format!("{v:032x}")
+}
+
+/// The facts a case's notice texts use, read in the caller's transaction. The link is a path;
+/// the worker puts the public address in front when it renders.
+async fn case_fields(c: &mut dyn Tx, number: &str) -> Result<Option<(i64, Recipient, Fields)>> {
+    let Some(r) = c
+        .opt(
+            "SELECT c.id, c.number, c.secret, c.promised_due, c.decision_reason, i.name, i.name_en, \
+             a.id AS account_id, a.name AS applicant, a.phone, a.email, a.notify_channels, a.notify_lang \
+             FROM cases c JOIN items i ON i.code = c.item_code JOIN accounts a ON a.id = c.applicant_id WHERE c.number = $1",
+            args![number],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let case_id = r.i64("id")?;
+    let to = Recipient::read(&r, "account_id")?;
+    let mut fields = Fields {
+        number: number.to_string(),
+        item: r.str("name")?,
+        item_en: r.str("name_en")?,
+        applicant: r.str("applicant")?,
+        date: r.opt_str("promised_due")?.unwrap_or_default(),
+        reason: r.opt_str("decision_reason")?.unwrap_or_default(),
+        url: format!("/status?n={}&s={}", number, r.str("secret")?),
+        ..Fields::default()
+    };
+    if fields.item_en.is_empty() {
+        fields.item_en = fields.item.clone();
+    }
+    Ok(Some((case_id, to, fields)))
+}
+
+/// Called with every audited case change: writes the applicant's notices for the changes
+/// they care about, in the same transaction.
+pub(crate) async fn on_case_change(
+    c: &mut dyn Tx,
+    number: Option<&str>,
+    before: CaseStatus,
+    after: CaseStatus,
+) -> Result<()> {
+    let events = case_events(before, after);
+    let Some(number) = number else { return Ok(()) };
+    if events.is_empty() {
+        return Ok(());
+    }
+    let Some((case_id, to, mut fields)) = case_fields(c, number).await? else {
+        return Ok(());
+    };
+    let (result, result_en) = match after {
+        CaseStatus::Approved | CaseStatus::Completed => ("准予办理", "approved"),
+        CaseStatus::Denied => ("不予许可", "denied"),
+        CaseStatus::Rejected => ("不予受理", "not accepted"),
+        _ => ("", ""),
+    };
+    fields.result = result.into();
+    fields.result_en = result_en.into();
+    for event in events {
+        match event {
+            Event::CorrectionRequired => {
+                fields.corrections = corrections(c, case_id).await?;
+            }
+            Event::Suspended => {
+                if let Some(s) = c
+                    .opt(
+                        "SELECT name, reason FROM suspensions WHERE case_id = $1 ORDER BY id DESC LIMIT 1",
+                        args![case_id],
+                    )
+                    .await?
+                {
+                    fields.reason = format!("{}：{}", s.str("name")?, s.str("reason")?);
+                }
+            }
+            _ => {}
+        }
+        enqueue(c, event, Some(case_id), &to, &fields).await?;
+    }
+    Ok(())
+}
+
+async fn corrections(c: &mut dyn Tx, case_id: i64) -> Result<Vec<String>> {
+    let item = crate::cases::load(c, case_id).await?.item;
+    let rows = c
+        .query(
+            "SELECT material_code, reason FROM material_checks WHERE case_id = $1 AND verdict IN ('missing', 'wrong') ORDER BY material_code",
+            args![case_id],
+        )
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let code = r.str("material_code")?;
+        let name = item
+            .material(&code)
+            .map_or_else(|| code.clone(), |m| m.name.clone());
+        let reason = r.str("reason")?;
+        out.push(if reason.is_empty() {
+            name
+        } else {
+            format!("{name}（{reason}）")
+        });
+    }
+    Ok(out)
+}
+
+/// A new task: the department's staff of that role who chose SMS or e-mail hear of it.
+pub(crate) async fn on_task_opened(
+    c: &mut dyn Tx,
+    case_id: i64,
+    department: &str,
+    role: &str,
+    task: &str,
+    due: time::Date,
+) -> Result<()> {
+    let staff = c
+        .query(
+            "SELECT id, phone, email, notify_channels, notify_lang FROM accounts \
+             WHERE kind = 'staff' AND department = $1 AND role = $2 AND active = 1 AND (phone IS NOT NULL OR email IS NOT NULL)",
+            args![department, role],
+        )
+        .await?;
+    if staff.is_empty() {
+        return Ok(());
+    }
+    let Some(mut fields) = staff_fields(c, case_id).await? else {
+        return Ok(());
+    };
+    fields.department = department_name(c, department).await?;
+    fields.task = task.to_string();
+    fields.date = due.to_string();
+    for r in staff {
+        let to = Recipient::read(&r, "id")?;
+        enqueue(c, Event::TaskOpened, Some(case_id), &to, &fields).await?;
+    }
+    Ok(())
+}
+
+/// A supervision notice or warning to one member of staff.
+pub(crate) async fn on_supervision(
+    c: &mut dyn Tx,
+    case_id: i64,
+    recipient: Option<i64>,
+    comment: &str,
+    reply_by: Option<&str>,
+) -> Result<()> {
+    let Some(recipient) = recipient else {
+        return Ok(());
+    };
+    let Some(r) = c
+        .opt(
+            "SELECT id, phone, email, notify_channels, notify_lang, department FROM accounts WHERE id = $1 AND (phone IS NOT NULL OR email IS NOT NULL)",
+            args![recipient],
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    let to = Recipient::read(&r, "id")?;
+    let Some(mut fields) = staff_fields(c, case_id).await? else {
+        return Ok(());
+    };
+    if let Some(d) = r.opt_str("department")? {
+        fields.department = department_name(c, &d).await?;
+    }
+    fields.reason = comment.to_string();
+    fields.date = reply_by.unwrap_or_default().to_string();
+    enqueue(c, Event::Supervision, Some(case_id), &to, &fields).await?;
+    Ok(())
+}
+
+async fn staff_fields(c: &mut dyn Tx, case_id: i64) -> Result<Option<Fields>> {
+    let Some(r) = c
+        .opt(
+            "SELECT c.id, c.number, i.name, i.name_en, a.name AS applicant FROM cases c JOIN items i ON i.code = c.item_code \
+             JOIN accounts a ON a.id = c.applicant_id WHERE c.id = $1",
+            args![case_id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let number = r.opt_str("number")?.unwrap_or_default();
+    Ok(Some(Fields {
+        url: format!("/cases/{case_id}"),
+        number,
+        item: r.str("name")?,
+        item_en: r.str("name_en")?,
+        applicant: r.str("applicant")?,
+        ..Fields::default()
+    }))
+}
+
+async fn department_name(c: &mut dyn Tx, code: &str) -> Result<String> {
+    Ok(c
+        .opt("SELECT name FROM departments WHERE code = $1", args![code])
+        .await?
+        .map(|r| r.str("name"))
+        .transpose()?
+        .unwrap_or_else(|| code.to_string()))
+}
+
+/// A notice the worker has claimed, with its text rendered.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: i64,
+    pub event: String,
+    pub channel: Channel,
+    pub address: String,
+    pub address_masked: String,
+    pub subject: String,
+    pub body: String,
+    pub idem_key: String,
+    pub attempts: i64,
+}
+
+/// One line of the delivery log; addresses masked.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub event: String,
+    pub case_number: Option<String>,
+    pub channel: String,
+    pub recipient: String,
+    pub status: String,
+    pub attempts: i64,
+    pub provider_answer: Option<String>,
+    pub subject: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub next_at: i64,
+}
+
+
+/// What the status page may do for a client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryGate {
+    Open,
+    /// Answer, but only after this many milliseconds.
+    Slow(u64),
+    /// Refuse until this many milliseconds have passed.
+    Blocked(u64),
+}
+
+/// Wrong tries counted per address over this window.
+const TRY_WINDOW_MS: i64 = 15 * 60_000;
+/// From this many wrong tries each answer is slowed…
+const SLOW_AFTER: i64 = 5;
+/// …and from this many the address is blocked.
+const BLOCK_AFTER: i64 = 10;
+const BLOCK_MS: i64 = 15 * 60_000;
+
+fn admin_in_scope(actor: &Actor) -> Result<()> {
+    match &actor.kind {
+        ActorKind::Staff { role: Role::Admin, .. } | ActorKind::System => Ok(()),
+        _ => Err(StoreError::forbidden(
+            "notice.admin_only",
+            "Only an administrator manages notices.",
+            "只有管理员可以管理通知。",
+        )),
+    }
+}
+
+/// A template as the admin page shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TemplateRow {
+    pub event: String,
+    pub event_name: String,
+    pub lang: String,
+    pub subject: String,
+    pub body: String,
+    /// False while the built-in text is in use.
+    pub edited: bool,
+}
+
+/// An in-app notice in a person's inbox.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InboxNotice {
+    pub id: i64,
+    pub event: String,
+    pub case_id: Option<i64>,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+    pub read: bool,
+}
+
+/// How someone wants to hear from us.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct NoticePrefs {
+    pub channels: Vec<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub lang: String,
+}
+
+impl Store {
+    pub(crate) async fn read_tx<T, F>(&self, f: F) -> Result<T>
+    where
+        F: for<'c> FnOnce(&'c mut dyn Tx) -> futures::future::BoxFuture<'c, Result<T>>,
+    {
+        let mut conn = self.read.acquire().await?;
+        let mut t = crate::tx::SqlxTx { conn: &mut conn };
+        f(&mut t).await
+    }
+
+    async fn template_map(&self) -> Result<Arc<HashMap<(String, String), (String, String)>>> {
+        if let Some(m) = self.templates.get() {
+            return Ok(m);
+        }
+        let rows = sqlx::query_as::<_, (String, String, String, String)>(
+            "SELECT event, lang, subject, body FROM notice_templates",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let m: HashMap<_, _> = rows
+            .into_iter()
+            .map(|(e, l, s, b)| ((e, l), (s, b)))
+            .collect();
+        let m = Arc::new(m);
+        self.templates.set(Some(m.clone()));
+        Ok(m)
+    }
+
+    /// Every event's text in both languages, edited or built in.
+    pub async fn notice_templates(&self) -> Result<Vec<TemplateRow>> {
+        let m = self.template_map().await?;
+        let mut out = Vec::new();
+        for e in Event::ALL {
+            for l in [Lang::Zh, Lang::En] {
+                let edited = m.get(&(e.code().to_string(), l.code().to_string()));
+                let (s, b) = edited
+                    .map(|(s, b)| (s.clone(), b.clone()))
+                    .unwrap_or_else(|| {
+                        let (s, b) = e.default_template(l);
+                        (s.to_string(), b.to_string())
+                    });
+                out.push(TemplateRow {
+                    event: e.code().into(),
+                    event_name: e.name_zh().into(),
+                    lang: l.code().into(),
+                    subject: s,
+                    body: b,
+                    edited: edited.is_some(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Renders a template against a real case (or the sample), without saving it.
+    pub async fn preview_template(
+        &self,
+        actor: &Actor,
+        event: &str,
+        subject: &str,
+        body: &str,
+        case_number: Option<&str>,
+        public_url: &str,
+    ) -> Result<(String, String)> {
+        admin_in_scope(actor)?;
+        let event = parse_event(event)?;
+        let mut fields = match case_number.map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => {
+                let n = n.to_string();
+                let region_ok = |region: &str| actor.may_in(Permission::ReadCases, region);
+                let found = self
+                    .read_tx(move |c| Box::pin(async move { case_fields(c, &n).await }))
+                    .await?;
+                let Some((case_id, _, mut f)) = found else {
+                    return Err(StoreError::no_case());
+                };
+                let region: String = sqlx::query_scalar("SELECT region FROM cases WHERE id = $1")
+                    .bind(case_id)
+                    .fetch_one(self.pool())
+                    .await?;
+                if !region_ok(&region) {
+                    return Err(StoreError::no_case());
+                }
+                let sample = Fields::sample();
+                f.corrections = corrections_preview(self, case_id).await?;
+                if f.corrections.is_empty() && event == Event::CorrectionRequired {
+                    f.corrections = sample.corrections;
+                }
+                for (v, s) in [
+                    (&mut f.department, sample.department),
+                    (&mut f.task, sample.task),
+                    (&mut f.result, sample.result),
+                    (&mut f.result_en, sample.result_en),
+                    (&mut f.reason, sample.reason),
+                    (&mut f.date, sample.date),
+                ] {
+                    if v.is_empty() {
+                        *v = s;
+                    }
+                }
+                f
+            }
+            None => Fields::sample(),
+        };
+        if fields.url.starts_with('/') {
+            fields.url = format!("{}{}", public_url.trim_end_matches('/'), fields.url);
+        }
+        yichuang_core::notify::render(subject, body, &fields).map_err(template_error)
+    }
+
+    /// Saves an admin's text; one that does not render against the sample is refused and
+    /// nothing changes.
+    pub async fn save_template(
+        &self,
+        actor: &Actor,
+        event: &str,
+        lang: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<()> {
+        admin_in_scope(actor)?;
+        let event = parse_event(event)?;
+        let lang = Lang::parse(lang).ok_or_else(|| {
+            StoreError::invalid("notice.lang", "lang must be zh or en.", "语言应为 zh 或 en。")
+        })?;
+        yichuang_core::notify::render(subject, body, &Fields::sample()).map_err(template_error)?;
+        let (actor2, subject, body) = (actor.clone(), subject.to_string(), body.to_string());
+        self.write(move |c| {
+            Box::pin(async move {
+                c.exec(
+                    "INSERT INTO notice_templates (event, lang, subject, body, updated_by, updated_at) VALUES ($1,$2,$3,$4,$5,$6) \
+                     ON CONFLICT (event, lang) DO UPDATE SET subject = excluded.subject, body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                    args![event.code(), lang.code(), &subject, &body, actor2.account_id, now_ms()],
+                )
+                .await?;
+                crate::audit::record(c, &actor2, crate::audit::Entry {
+                    action: "notice.template",
+                    detail: format!("{} {}", event.code(), lang.code()),
+                    ..Default::default()
+                })
+                .await
+            })
+        })
+        .await?;
+        self.templates.set(None);
+        Ok(())
+    }
+
+    /// Claims up to `limit` due notices for this worker, skipping channels whose provider is
+    /// down, and renders them. Each claim counts as an attempt.
+    pub async fn claim_notices(
+        &self,
+        limit: i64,
+        skip: &[Channel],
+        public_url: &str,
+    ) -> Result<Vec<Outgoing>> {
+        let now = now_ms();
+        let skip_sql = skip
+            .iter()
+            .map(|c| format!(" AND channel <> '{}'", c.code()))
+            .collect::<String>();
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM outbox WHERE status IN ('queued', 'failed') AND next_at <= $2 AND locked_until <= $2{skip_sql} \
+             ORDER BY next_at LIMIT $3{lock}) \
+             RETURNING id, event, channel, address, address_masked, lang, fields, idem_key, attempts"
+        );
+        let rows = self
+            .write(move |c| {
+                Box::pin(async move { c.query(&sql, args![now + LEASE_MS, now, limit]).await })
+            })
+            .await?;
+        if rows.is_empty() {
+            return Ok(vec![]);
+        }
+        let templates = self.template_map().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let event = r.str("event")?;
+            let lang = r.str("lang")?;
+            let Some(ev) = Event::parse(&event) else {
+                continue;
+            };
+            let mut fields: Fields = serde_json::from_str(&r.str("fields")?).unwrap_or_default();
+            if fields.url.starts_with('/') {
+                fields.url = format!("{}{}", public_url.trim_end_matches('/'), fields.url);
+            }
+            let l = Lang::parse(&lang).unwrap_or(Lang::Zh);
+            let (subject, body) = match templates.get(&(event.clone(), lang.clone())) {
+                Some((s, b)) => yichuang_core::notify::render(s, b, &fields),
+                None => Err(yichuang_core::notify::TemplateError::Empty { part: "body" }),
+            }
+            .or_else(|_| {
+                // Only the built-in text is left when no edited one renders; it always does.
+                let (s, b) = ev.default_template(l);
+                yichuang_core::notify::render(s, b, &fields)
+            })
+            .unwrap_or_else(|e| (ev.name_zh().to_string(), e.to_string()));
+            out.push(Outgoing {
+                id: r.i64("id")?,
+                event,
+                channel: Channel::parse(&r.str("channel")?).unwrap_or(Channel::Inapp),
+                address: r.str("address")?,
+                address_masked: r.str("address_masked")?,
+                subject,
+                body,
+                idem_key: r.str("idem_key")?,
+                attempts: r.i64("attempts")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records deliveries: `Ok(answer)` sent; `Err((answer, Some(retry_at)))` failed and
+    /// retried then; `Err((answer, None))` given up. The rendered text is kept for the log.
+    pub async fn record_deliveries(
+        &self,
+        results: Vec<(Outgoing, std::result::Result<String, (String, Option<i64>)>)>,
+    ) -> Result<()> {
+        if results.is_empty() {
+            return Ok(());
+        }
+        self.write(move |c| {
+            Box::pin(async move {
+                let now = now_ms();
+                for (n, r) in results {
+                    let answer_of = |a: &str| a.chars().take(500).collect::<String>();
+                    match r {
+                        Ok(answer) => {
+                            c.exec(
+                                "UPDATE outbox SET status = 'sent', sent_at = $1, provider_answer = $2, subject = $3, body = $4, locked_until = 0 WHERE id = $5",
+                                args![now, answer_of(&answer), &n.subject, &n.body, n.id],
+                            )
+                            .await?;
+                        }
+                        Err((answer, Some(at))) => {
+                            c.exec(
+                                "UPDATE outbox SET status = 'failed', next_at = $1, provider_answer = $2, subject = $3, body = $4, locked_until = 0 WHERE id = $5",
+                                args![at, answer_of(&answer), &n.subject, &n.body, n.id],
+                            )
+                            .await?;
+                        }
+                        Err((answer, None)) => {
+                            c.exec(
+                                "UPDATE outbox SET status = 'given_up', provider_answer = $1, subject = $2, body = $3, locked_until = 0 WHERE id = $4",
+                                args![answer_of(&answer), &n.subject, &n.body, n.id],
+                            )
+                            .await?;
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The delivery log, newest first; admins only; addresses masked.
+    pub async fn delivery_log(
+        &self,
+        actor: &Actor,
+        status: Option<&str>,
+        case_number: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<DeliveryRow>> {
+        admin_in_scope(actor)?;
+        let rows = sqlx::query(
+            "SELECT o.id, o.event, c.number, o.channel, o.address_masked, o.status, o.attempts, o.provider_answer, o.subject, o.created_at, o.sent_at, o.next_at \
+             FROM outbox o LEFT JOIN cases c ON c.id = o.case_id \
+             WHERE o.id < $1 AND ($2 = '' OR o.status = $2) AND ($3 = '' OR c.number = $3) ORDER BY o.id DESC LIMIT $4",
+        )
+        .bind(page.cursor.unwrap_or(i64::MAX))
+        .bind(status.unwrap_or(""))
+        .bind(case_number.unwrap_or(""))
+        .bind(page.limit)
+        .fetch_all(self.pool())
+        .await?;
+        use sqlx::Row as _;
+        rows.iter()
+            .map(|r| {
+                Ok(DeliveryRow {
+                    id: r.try_get("id")?,
+                    event: r.try_get("event")?,
+                    case_number: r.try_get("number")?,
+                    channel: r.try_get("channel")?,
+                    recipient: r.try_get("address_masked")?,
+                    status: r.try_get("status")?,
+                    attempts: r.try_get("attempts")?,
+                    provider_answer: r.try_get("provider_answer")?,
+                    subject: r.try_get("subject")?,
+                    created_at: r.try_get("created_at")?,
+                    sent_at: r.try_get("sent_at")?,
+                    next_at: r.try_get("next_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Sends a notice again as a new notice with a key of its own (the provider would drop a
+    /// resend under the old key). Returns the new notice's id.
+    pub async fn resend_notice(&self, actor: &Actor, id: i64) -> Result<i64> {
+        admin_in_scope(actor)?;
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                let now = now_ms();
+                let new_id = c
+                    .opt(
+                        "INSERT INTO outbox (event, case_id, account_id, channel, address, address_masked, lang, fields, idem_key, status, next_at, created_at) \
+                         SELECT event, case_id, account_id, channel, address, address_masked, lang, fields, $1, 'queued', $2, $2 FROM outbox WHERE id = $3 RETURNING id",
+                        args![format!("yc-resend-{}", random_key()), now, id],
+                    )
+                    .await?
+                    .ok_or_else(|| StoreError::not_found("notice.not_found", "No such notice.", "没有该通知。"))?
+                    .i64("id")?;
+                crate::audit::record(c, &actor, crate::audit::Entry {
+                    action: "notice.resend",
+                    detail: format!("notice {id} as {new_id}"),
+                    ..Default::default()
+                })
+                .await?;
+                Ok(new_id)
+            })
+        })
+        .await
+    }
+
+    /// A person's in-app notices, newest first.
+    pub async fn inbox_notices(&self, actor: &Actor, page: Page) -> Result<Vec<InboxNotice>> {
+        use sqlx::Row as _;
+        let rows = sqlx::query(
+            "SELECT id, event, case_id, subject, body, created_at, read_at FROM outbox \
+             WHERE account_id = $1 AND channel = 'inapp' AND status = 'sent' AND id < $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(actor.account_id)
+        .bind(page.cursor.unwrap_or(i64::MAX))
+        .bind(page.limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(InboxNotice {
+                    id: r.try_get("id")?,
+                    event: r.try_get("event")?,
+                    case_id: r.try_get("case_id")?,
+                    subject: r.try_get::<Option<String>, _>("subject")?.unwrap_or_default(),
+                    body: r.try_get::<Option<String>, _>("body")?.unwrap_or_default(),
+                    created_at: r.try_get("created_at")?,
+                    read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Marks a person's in-app notices read, up to and including `up_to`.
+    pub async fn mark_inbox_read(&self, actor: &Actor, up_to: i64) -> Result<u64> {
+        let who = actor.account_id;
+        self.write(move |c| {
+            Box::pin(async move {
+                c.exec(
+                    "UPDATE outbox SET read_at = $1 WHERE account_id = $2 AND channel = 'inapp' AND read_at IS NULL AND id <= $3",
+                    args![now_ms(), who, up_to],
+                )
+                .await
+            })
+        })
+        .await
+    }
+
+    pub async fn notice_prefs(&self, actor: &Actor) -> Result<NoticePrefs> {
+        let (channels, phone, email, lang): (String, Option<String>, Option<String>, String) =
+            sqlx::query_as(
+                "SELECT notify_channels, phone, email, notify_lang FROM accounts WHERE id = $1",
+            )
+            .bind(actor.account_id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(NoticePrefs {
+            channels: Channel::parse_list(&channels)
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c.code().to_string())
+                .collect(),
+            phone,
+            email,
+            lang,
+        })
+    }
+
+    /// Sets how a person hears from us. A channel without an address is refused.
+    pub async fn set_notice_prefs(&self, actor: &Actor, p: NoticePrefs) -> Result<NoticePrefs> {
+        let channels = Channel::parse_list(&p.channels.join(",")).map_err(|bad| {
+            StoreError::invalid(
+                "prefs.channel",
+                format!("Unknown channel '{bad}': use sms, email or inapp."),
+                format!("未知的通知方式“{bad}”：可选 sms、email、inapp。"),
+            )
+        })?;
+        let phone = p.phone.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let email = p.email.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        if let Some(ph) = &phone {
+            if !(ph.len() == 11 && ph.starts_with('1') && ph.chars().all(|c| c.is_ascii_digit())) {
+                return Err(StoreError::invalid(
+                    "prefs.phone",
+                    "A mobile number has 11 digits and starts with 1.",
+                    "手机号码应为以1开头的11位数字。",
+                ));
+            }
+        }
+        if let Some(em) = &email {
+            let ok = em.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty() && d.contains('.') && !d.starts_with('.') && !em.contains(' ')
+            });
+            if !ok || em.len() > 200 {
+                return Err(StoreError::invalid(
+                    "prefs.email",
+                    "That is not an e-mail address.",
+                    "电子邮箱格式不正确。",
+                ));
+            }
+        }
+        if channels.contains(&Channel::Sms) && phone.is_none() {
+            return Err(StoreError::invalid(
+                "prefs.no_phone",
+                "SMS needs a mobile number.",
+                "选择短信通知须填写手机号码。",
+            ));
+        }
+        if channels.contains(&Channel::Email) && email.is_none() {
+            return Err(StoreError::invalid(
+                "prefs.no_email",
+                "E-mail notices need an e-mail address.",
+                "选择邮件通知须填写电子邮箱。",
+            ));
+        }
+        let lang = Lang::parse(&p.lang).ok_or_else(|| {
+            StoreError::invalid("prefs.lang", "lang must be zh or en.", "语言应为 zh 或 en。")
+        })?;
+        let list = channels.iter().map(|c| c.code()).collect::<Vec<_>>().join(",");
+        let actor2 = actor.clone();
+        let (ph, em, l2) = (phone.clone(), email.clone(), lang.code());
+        self.write(move |c| {
+            Box::pin(async move {
+                c.exec(
+                    "UPDATE accounts SET notify_channels = $1, phone = $2, email = $3, notify_lang = $4 WHERE id = $5",
+                    args![&list, ph, em, l2, actor2.account_id],
+                )
+                .await?;
+                crate::audit::record(c, &actor2, crate::audit::Entry {
+                    action: "account.notice_prefs",
+                    detail: list,
+                    ..Default::default()
+                })
+                .await
+            })
+        })
+        .await?;
+        self.notice_prefs(actor).await
+    }
+
+    /// Whether a client may try the status page now.
+    pub async fn status_gate(&self, client: &str) -> Result<TryGate> {
+        let row: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT failures, window_start, blocked_until FROM status_tries WHERE client = $1",
+        )
+        .bind(client)
+        .fetch_optional(self.pool())
+        .await?;
+        let now = now_ms();
+        Ok(match row {
+            Some((_, _, blocked)) if blocked > now => TryGate::Blocked((blocked - now) as u64),
+            Some((f, start, _)) if now - start < TRY_WINDOW_MS && f >= SLOW_AFTER => {
+                TryGate::Slow((f - SLOW_AFTER + 1).min(5) as u64 * 1000)
+            }
+            _ => TryGate::Open,
+        })
+    }
+
+    /// Counts a wrong try; the one that reaches the limit blocks the address.
+    pub async fn status_failure(&self, client: &str) -> Result<TryGate> {
+        let client = client.to_string();
+        self.write(move |c| {
+            Box::pin(async move {
+                let now = now_ms();
+                let r = c
+                    .one(
+                        "INSERT INTO status_tries (client, failures, window_start, blocked_until) VALUES ($1, 1, $2, 0) \
+                         ON CONFLICT (client) DO UPDATE SET \
+                           failures = CASE WHEN $2 - status_tries.window_start >= $3 THEN 1 ELSE status_tries.failures + 1 END, \
+                           window_start = CASE WHEN $2 - status_tries.window_start >= $3 THEN $2 ELSE status_tries.window_start END \
+                         RETURNING failures",
+                        args![&client, now, TRY_WINDOW_MS],
+                    )
+                    .await?;
+                let f = r.i64("failures")?;
+                if f >= BLOCK_AFTER {
+                    c.exec(
+                        "UPDATE status_tries SET blocked_until = $1, failures = 0, window_start = $2 WHERE client = $3",
+                        args![now + BLOCK_MS, now, &client],
+                    )
+                    .await?;
+                    return Ok(TryGate::Blocked(BLOCK_MS as u64));
+                }
+                Ok(if f >= SLOW_AFTER {
+                    TryGate::Slow((f - SLOW_AFTER + 1).min(5) as u64 * 1000)
+                } else {
+                    TryGate::Open
+                })
+            })
+        })
+        .await
+    }
+
+    /// Counts of notices by status, for the admin page and the benchmark.
+    pub async fn outbox_counts(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT status, CAST(COUNT(*) AS BIGINT) FROM outbox GROUP BY status ORDER BY status",
+        )
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
+
+async fn corrections_preview(store: &Store, case_id: i64) -> Result<Vec<String>> {
+    store
+        .read_tx(move |c| Box::pin(async move { corrections(c, case_id).await }))
+        .await
+}
+
+fn parse_event(s: &str) -> Result<Event> {
+    Event::parse(s).ok_or_else(|| {
+        StoreError::invalid(
+            "notice.event",
+            format!("There is no notice event '{s}'."),
+            format!("没有“{s}”这种通知事件。"),
+        )
+    })
+}
+
+fn template_error(e: yichuang_core::notify::TemplateError) -> StoreError {
+    StoreError::invalid("template.broken", e.to_string(), e.zh())
+}
