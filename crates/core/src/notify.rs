@@ -269,7 +269,11 @@ fn render_one(part: &'static str, src: &str, fields: &Fields) -> Result<String, 
 
 /// Renders a subject and body. The same call checks a template at save time (with
 /// [`Fields::sample`]) and renders it when a notice is written.
-pub fn render(subject: &str, body: &str, fields: &Fields) -> Result<(String, String), TemplateError> {
+pub fn render(
+    subject: &str,
+    body: &str,
+    fields: &Fields,
+) -> Result<(String, String), TemplateError> {
     Ok((
         render_one("subject", subject, fields)?,
         render_one("body", body, fields)?,
@@ -341,21 +345,47 @@ mod tests {
                 assert!(body.contains("360822-2026-000001"), "{e} {l:?}: {body}");
             }
         }
-        let (_, body) = render("x", Event::CorrectionRequired.default_template(Lang::Zh).1, &Fields::sample()).unwrap();
-        assert!(body.contains("1. 营业执照复印件不清晰") && body.contains("2. 缺少法定代表人签字"), "{body}");
+        let (_, body) = render(
+            "x",
+            Event::CorrectionRequired.default_template(Lang::Zh).1,
+            &Fields::sample(),
+        )
+        .unwrap();
+        assert!(
+            body.contains("1. 营业执照复印件不清晰") && body.contains("2. 缺少法定代表人签字"),
+            "{body}"
+        );
     }
 
     #[test]
     fn broken_templates_are_refused_with_the_part_named() {
         let f = Fields::sample();
         let e = render("ok", "您的办件{{ numbr }}", &f).unwrap_err();
-        assert!(matches!(e, TemplateError::Broken { part: "body", .. }), "{e}");
+        assert!(
+            matches!(e, TemplateError::Broken { part: "body", .. }),
+            "{e}"
+        );
         let e = render("{% if %}", "x", &f).unwrap_err();
-        assert!(matches!(e, TemplateError::Broken { part: "subject", .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                TemplateError::Broken {
+                    part: "subject",
+                    ..
+                }
+            ),
+            "{e}"
+        );
         assert!(e.zh().starts_with("标题模板有误"));
-        assert_eq!(render(" ", "x", &f).unwrap_err(), TemplateError::Empty { part: "subject" });
+        assert_eq!(
+            render(" ", "x", &f).unwrap_err(),
+            TemplateError::Empty { part: "subject" }
+        );
         let long = "字".repeat(MAX_TEMPLATE_CHARS + 1);
-        assert_eq!(render("x", &long, &f).unwrap_err(), TemplateError::TooLong { part: "body" });
+        assert_eq!(
+            render("x", &long, &f).unwrap_err(),
+            TemplateError::TooLong { part: "body" }
+        );
     }
 
     #[test]
@@ -369,7 +399,10 @@ mod tests {
 
     #[test]
     fn channel_lists_parse_and_refuse_unknown_names() {
-        assert_eq!(Channel::parse_list("sms, inapp,sms").unwrap(), vec![Channel::Sms, Channel::Inapp]);
+        assert_eq!(
+            Channel::parse_list("sms, inapp,sms").unwrap(),
+            vec![Channel::Sms, Channel::Inapp]
+        );
         assert_eq!(Channel::parse_list("fax").unwrap_err(), "fax");
         assert!(Channel::parse_list("").unwrap().is_empty());
     }

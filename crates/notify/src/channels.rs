@@ -114,7 +114,13 @@ pub struct SmsConfig {
 
 /// The signature the gateway checks: hex HMAC-SHA256, keyed with the shared secret, over
 /// `POST\n{path}\n{timestamp}\n{nonce}\n{hex sha256 of the body}`.
-pub fn sms_signature(secret: &[u8], path: &str, timestamp: &str, nonce: &str, body: &[u8]) -> String {
+pub fn sms_signature(
+    secret: &[u8],
+    path: &str,
+    timestamp: &str,
+    nonce: &str,
+    body: &[u8],
+) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
     let text = format!(
         "POST\n{path}\n{timestamp}\n{nonce}\n{}",
@@ -192,8 +198,7 @@ impl Adapter for HttpSms {
             let answer = format!("{} {}", status.as_u16(), text.trim());
             if status.is_success() {
                 Ok(answer)
-            } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408
-            {
+            } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
                 Err(SendError::Temporary(answer))
             } else {
                 Err(SendError::Permanent(answer))

@@ -50,6 +50,9 @@ pub struct Policy {
     pub breaker_cap: Duration,
     /// Pause when nothing was due.
     pub idle: Duration,
+    /// How long a claimed notice is this worker's; after that (the worker died) another
+    /// claims it. Longer than the slowest provider call.
+    pub lease: Duration,
 }
 
 impl Default for Policy {
@@ -64,16 +67,24 @@ impl Default for Policy {
             breaker_open: Duration::from_secs(5),
             breaker_cap: Duration::from_secs(60),
             idle: Duration::from_millis(500),
+            lease: Duration::from_secs(60),
         }
     }
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Breaker {
-    Closed { failures: u32 },
-    Open { until: Instant, opened_for: Duration },
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+        opened_for: Duration,
+    },
     /// The open time is over: one notice goes through as a probe.
-    HalfOpen { opened_for: Duration },
+    HalfOpen {
+        opened_for: Duration,
+    },
 }
 
 /// What the breakers let through this pass.
@@ -147,13 +158,18 @@ impl Deliverer {
         let state = b.entry(ch).or_insert(Breaker::Closed { failures: 0 });
         *state = match (*state, ok) {
             (_, true) => Breaker::Closed { failures: 0 },
-            (Breaker::Closed { failures }, false) if failures + 1 < self.policy.breaker_threshold => {
+            (Breaker::Closed { failures }, false)
+                if failures + 1 < self.policy.breaker_threshold =>
+            {
                 Breaker::Closed {
                     failures: failures + 1,
                 }
             }
             (Breaker::Closed { .. }, false) => {
-                tracing::warn!(channel = ch.code(), "provider failing; pausing this channel");
+                tracing::warn!(
+                    channel = ch.code(),
+                    "provider failing; pausing this channel"
+                );
                 Breaker::Open {
                     until: Instant::now() + self.policy.breaker_open,
                     opened_for: self.policy.breaker_open,
@@ -172,7 +188,14 @@ impl Deliverer {
     /// Whether a channel's provider is being left alone right now.
     pub fn paused(&self, ch: Channel) -> bool {
         let b = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
-        matches!(b.get(&ch), Some(Breaker::Open { .. } | Breaker::HalfOpen { .. }))
+        matches!(
+            b.get(&ch),
+            Some(Breaker::Open { .. } | Breaker::HalfOpen { .. })
+        )
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.policy.lease.as_millis() as i64
     }
 
     /// Claims and sends what is due now; returns what happened.
@@ -190,14 +213,14 @@ impl Deliverer {
         if !all.is_empty() {
             claimed.extend(
                 self.store
-                    .claim_notices(self.policy.batch, &all, &self.public_url)
+                    .claim_notices(self.policy.batch, &all, self.lease_ms(), &self.public_url)
                     .await?,
             );
         }
         for ch in &probes {
             let got = self
                 .store
-                .claim_notices(1, &[*ch], &self.public_url)
+                .claim_notices(1, &[*ch], self.lease_ms(), &self.public_url)
                 .await?;
             if got.is_empty() {
                 // Nothing to probe with: stay half-open until there is.
@@ -282,7 +305,12 @@ impl Deliverer {
         loop {
             match self.pass().await {
                 Ok(p) if p.total() > 0 => {
-                    tracing::debug!(sent = p.sent, failed = p.failed, given_up = p.given_up, "delivery pass");
+                    tracing::debug!(
+                        sent = p.sent,
+                        failed = p.failed,
+                        given_up = p.given_up,
+                        "delivery pass"
+                    );
                 }
                 Ok(_) => tokio::time::sleep(self.policy.idle).await,
                 Err(e) => {

@@ -85,7 +85,17 @@ use yichuang_store::catalog::ItemFilter;
         admin_create_staff,
         admin_import_catalog,
         admin_export_catalog,
-        case_audit
+        case_audit,
+        crate::notify::inbox_api,
+        crate::notify::read_api,
+        crate::notify::prefs_get_api,
+        crate::notify::prefs_put_api,
+        crate::notify::templates_api,
+        crate::notify::template_put_api,
+        crate::notify::template_preview_api,
+        crate::notify::deliveries_api,
+        crate::notify::resend_api,
+        crate::notify::public_status_api
     ),
     components(schemas(ErrorBody))
 )]

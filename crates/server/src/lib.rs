@@ -9,6 +9,8 @@ pub mod calendar;
 pub mod demo;
 pub mod error;
 pub mod i18n;
+pub mod notify;
+pub mod notify_pages;
 pub mod pages;
 pub mod qr;
 pub mod supervision;
@@ -37,6 +39,41 @@ pub struct Config {
     /// How often the supervision worker looks for warnings and notices that are due; none:
     /// this process runs no worker (another one does, or a test drives it).
     pub supervision_every: Option<std::time::Duration>,
+    /// The notice delivery worker; none: this process delivers nothing (another one does, or
+    /// a test drives it).
+    pub delivery: Option<Delivery>,
+}
+
+/// Which providers notices go to, and how hard to try. In-app delivery needs none.
+#[derive(Debug, Clone, Default)]
+pub struct Delivery {
+    pub smtp: Option<yichuang_notify::channels::SmtpConfig>,
+    pub sms: Option<yichuang_notify::channels::SmsConfig>,
+    pub policy: yichuang_notify::Policy,
+}
+
+impl Delivery {
+    /// The worker for this configuration; a bad provider setting is an error at start-up.
+    pub fn deliverer(
+        &self,
+        store: Store,
+        public_url: &str,
+    ) -> Result<yichuang_notify::Deliverer, String> {
+        use yichuang_notify::channels::{HttpSms, Inapp, Smtp};
+        let mut adapters: Vec<Arc<dyn yichuang_notify::Adapter>> = vec![Arc::new(Inapp)];
+        if let Some(c) = &self.smtp {
+            adapters.push(Arc::new(Smtp::new(c)?));
+        }
+        if let Some(c) = &self.sms {
+            adapters.push(Arc::new(HttpSms::new(c)?));
+        }
+        Ok(yichuang_notify::Deliverer::new(
+            store,
+            adapters,
+            self.policy.clone(),
+            public_url,
+        ))
+    }
 }
 
 impl Default for Config {
@@ -48,6 +85,7 @@ impl Default for Config {
             applicant_session_minutes: 60,
             public_url: "http://127.0.0.1:8080".into(),
             supervision_every: None,
+            delivery: None,
         }
     }
 }
@@ -65,6 +103,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(calendar::routes())
+        .merge(notify::routes())
+        .merge(notify_pages::routes())
         .merge(supervision::routes())
         .merge(workflow::routes())
         .merge(bundles::routes())
@@ -86,11 +126,20 @@ pub async fn serve(
         .config
         .supervision_every
         .map(|every| spawn_supervision(state.store.clone(), every));
+    let delivery = match &state.config.delivery {
+        Some(d) => {
+            let w = d
+                .deliverer(state.store.clone(), &state.config.public_url)
+                .map_err(std::io::Error::other)?;
+            Some(tokio::spawn(Arc::new(w).run()))
+        }
+        None => None,
+    };
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    if let Some(w) = worker {
+    for w in [worker, delivery].into_iter().flatten() {
         w.abort();
     }
     served

@@ -98,15 +98,17 @@ pub(crate) fn layout(lang: Lang, who: Option<&Caller>, title: &str, body: Markup
                             @if c.actor().may_in(Permission::Accept, c.account.region.as_deref().unwrap_or("")) {
                                 a href="/window" { (t("窗口受理", "Window")) }
                             }
-                            @if c.account.role.as_deref() == Some("admin") { a href="/admin" { (t("管理", "Admin")) } }
+                            @if c.account.role.as_deref() == Some("admin") { a href="/admin" { (t("管理", "Admin")) } a href="/admin/notices" { (t("通知管理", "Notices")) } }
                             @if matches!(c.account.role.as_deref(), Some("supervisor" | "manager" | "admin")) {
                                 a href="/supervise" { (t("电子监察", "Supervision")) }
                                 a href="/statistics" { (t("统计", "Statistics")) }
                             }
                             @if c.account.department.is_some() { a href="/tasks" { (t("待办", "Tasks")) } }
                             a href="/notices" { (t("督办", "Notices")) }
+                            a href="/inbox" { (t("消息", "Inbox")) }
                         } @else {
                             a href="/my" { (t("我的办件", "My cases")) }
+                            a href="/inbox" { (t("消息", "Inbox")) }
                         }
                         span.muted style="color:#fdd" { (c.account.name) }
                         form method="post" action="/logout" style="display:inline" {
@@ -1379,13 +1381,25 @@ async fn status_page(
     mc: MaybeCaller,
     Query(q): Query<StatusQuery>,
 ) -> PageResult {
-    let MaybeCaller(who, lang, _) = mc;
+    let MaybeCaller(who, lang, addr) = mc;
     let asked = q.n.as_deref().is_some_and(|n| !n.is_empty());
     let mut found = None;
+    let mut blocked = None;
+    let mut stages = Vec::new();
     if let (Some(n), Some(code)) = (&q.n, &q.s) {
-        if let Some(v) = st.store.case_status(n).await.map_err(se(lang))? {
-            if v.unlocks(code) {
-                found = Some(v);
+        if !n.trim().is_empty() {
+            match crate::notify::lookup(&st, &addr, n, code)
+                .await
+                .map_err(pe(lang))?
+            {
+                crate::notify::Lookup::Found(v) => {
+                    stages = crate::notify::public_stages(&st, &v.number)
+                        .await
+                        .map_err(pe(lang))?;
+                    found = Some(*v);
+                }
+                crate::notify::Lookup::NotFound => {}
+                crate::notify::Lookup::Blocked(ms) => blocked = Some(ms),
             }
         }
     }
@@ -1405,8 +1419,21 @@ async fn status_page(
                     tr { th { (lang.t("状态", "Status")) } td.status { (lang.t(v.status_zh, v.status_en)) } }
                     tr { th { (lang.t("提交", "Submitted")) } td { (fmt_ms(v.submitted_at)) } }
                     tr { th { (lang.t("受理", "Accepted")) } td { (fmt_ms(v.accepted_at)) } }
+                    tr { th { (lang.t("承诺办结", "Promised by")) } td { (v.promised_due.clone().unwrap_or_default()) } }
                     tr { th { (lang.t("办结", "Completed")) } td { (fmt_ms(v.completed_at)) } }
                 }
+                @if !stages.is_empty() {
+                    h2 { (lang.t("办理环节", "Stages")) }
+                    @for s in &stages {
+                        div class={"stage stage-" (s.state)} {
+                            strong { (s.name) } " "
+                            span.tag { (match s.state { "done" => lang.t("已完成", "done"), "current" => lang.t("办理中", "in progress"), _ => lang.t("未开始", "not yet") }) }
+                            @if !s.departments.is_empty() { " " span.muted { (s.departments.join("、")) } }
+                        }
+                    }
+                }
+            } @else if let Some(ms) = blocked {
+                div.err #status-blocked { (lang.t(&format!("查询错误次数过多，请{}分钟后再试。", ms.div_ceil(60_000)), &format!("Too many wrong tries; try again in {} minutes.", ms.div_ceil(60_000)))) }
             } @else if asked {
                 div.err { (lang.t("未找到该办件，或查询码不正确。", "No case matches that number and code.")) }
             }

@@ -112,6 +112,8 @@ pub struct CaseStatusView {
     pub submitted_at: Option<i64>,
     pub accepted_at: Option<i64>,
     pub completed_at: Option<i64>,
+    /// The promised completion date, once accepted.
+    pub promised_due: Option<String>,
     #[serde(skip)]
     pub secret: String,
     #[serde(skip)]
@@ -664,7 +666,7 @@ impl Store {
             return Ok(None);
         };
         let r = sqlx::query(
-            "SELECT c.number, c.status, c.secret, c.submitted_at, c.accepted_at, c.completed_at, i.name AS item_name, i.name_en AS item_name_en, a.id_number \
+            "SELECT c.number, c.status, c.secret, c.submitted_at, c.accepted_at, c.completed_at, c.promised_due, i.name AS item_name, i.name_en AS item_name_en, a.id_number \
              FROM cases c JOIN items i ON i.code = c.item_code JOIN accounts a ON a.id = c.applicant_id WHERE c.number = $1",
         )
         .bind(n.as_str())
@@ -683,6 +685,7 @@ impl Store {
             submitted_at: r.try_get("submitted_at")?,
             accepted_at: r.try_get("accepted_at")?,
             completed_at: r.try_get("completed_at")?,
+            promised_due: r.try_get("promised_due")?,
             secret: r.try_get("secret")?,
             applicant_id_number: r
                 .try_get::<Option<String>, _>("id_number")?

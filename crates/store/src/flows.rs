@@ -274,7 +274,15 @@ pub(crate) async fn save(
                     .i64("id")?;
                 ids.push(id);
                 if matches!(t.state, TaskState::Open) {
-                    crate::outbox::on_task_opened(c, case_id, &t.department, &t.role, &s.title(), t.due).await?;
+                    crate::outbox::on_task_opened(
+                        c,
+                        case_id,
+                        &t.department,
+                        &t.role,
+                        &s.title(),
+                        t.due,
+                    )
+                    .await?;
                 }
             }
             Some(old) if old != t => {

@@ -13,19 +13,18 @@ use std::sync::{Arc, RwLock};
 use yichuang_core::notify::{mask_address, Channel, Event, Fields, Lang};
 use yichuang_core::{Actor, ActorKind, CaseStatus, Permission, Role};
 
-/// A claimed notice stays with its worker this long; a worker killed mid-send leaves it to be
-/// claimed again after the lease (the provider drops the second copy by its key).
-pub const LEASE_MS: i64 = 30_000;
+/// Edited texts by (event, language): (subject, body).
+type TemplateMap = HashMap<(String, String), (String, String)>;
 
 /// Admin-edited texts, read once and replaced on save; the built-in ones fill the gaps.
 #[derive(Clone, Default)]
-pub(crate) struct Templates(Arc<RwLock<Option<Arc<HashMap<(String, String), (String, String)>>>>>);
+pub(crate) struct Templates(Arc<RwLock<Option<Arc<TemplateMap>>>>);
 
 impl Templates {
-    fn get(&self) -> Option<Arc<HashMap<(String, String), (String, String)>>> {
+    fn get(&self) -> Option<Arc<TemplateMap>> {
         self.0.read().ok().and_then(|g| g.clone())
     }
-    fn set(&self, v: Option<Arc<HashMap<(String, String), (String, String)>>>) {
+    fn set(&self, v: Option<Arc<TemplateMap>>) {
         if let Ok(mut g) = self.0.write() {
             *g = v;
         }
@@ -193,26 +192,37 @@ pub(crate) async fn on_case_change(
     Ok(())
 }
 
+/// The problems of the case's latest correction notice, each with the material's name.
 async fn corrections(c: &mut dyn Tx, case_id: i64) -> Result<Vec<String>> {
-    let item = crate::cases::load(c, case_id).await?.item;
-    let rows = c
-        .query(
-            "SELECT material_code, reason FROM material_checks WHERE case_id = $1 AND verdict IN ('missing', 'wrong') ORDER BY material_code",
+    let Some(r) = c
+        .opt(
+            "SELECT problems, note FROM correction_notices WHERE case_id = $1 ORDER BY id DESC LIMIT 1",
             args![case_id],
         )
-        .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let code = r.str("material_code")?;
-        let name = item
-            .material(&code)
-            .map_or_else(|| code.clone(), |m| m.name.clone());
-        let reason = r.str("reason")?;
-        out.push(if reason.is_empty() {
-            name
-        } else {
-            format!("{name}（{reason}）")
-        });
+        .await?
+    else {
+        return Ok(vec![]);
+    };
+    let item = crate::cases::load(c, case_id).await?.item;
+    let problems: Vec<crate::cases::MaterialCheck> =
+        serde_json::from_str(&r.str("problems")?).unwrap_or_default();
+    let mut out: Vec<String> = problems
+        .iter()
+        .filter(|p| matches!(p.verdict.as_str(), "missing" | "wrong"))
+        .map(|p| {
+            let name = item
+                .material(&p.material_code)
+                .map_or_else(|| p.material_code.clone(), |m| m.name.clone());
+            if p.reason.trim().is_empty() {
+                name
+            } else {
+                format!("{name}（{}）", p.reason.trim())
+            }
+        })
+        .collect();
+    let note = r.str("note")?;
+    if !note.trim().is_empty() {
+        out.push(note.trim().to_string());
     }
     Ok(out)
 }
@@ -305,12 +315,13 @@ async fn staff_fields(c: &mut dyn Tx, case_id: i64) -> Result<Option<Fields>> {
 }
 
 async fn department_name(c: &mut dyn Tx, code: &str) -> Result<String> {
-    Ok(c
-        .opt("SELECT name FROM departments WHERE code = $1", args![code])
-        .await?
-        .map(|r| r.str("name"))
-        .transpose()?
-        .unwrap_or_else(|| code.to_string()))
+    Ok(
+        c.opt("SELECT name FROM departments WHERE code = $1", args![code])
+            .await?
+            .map(|r| r.str("name"))
+            .transpose()?
+            .unwrap_or_else(|| code.to_string()),
+    )
 }
 
 /// A notice the worker has claimed, with its text rendered.
@@ -326,6 +337,10 @@ pub struct Outgoing {
     pub idem_key: String,
     pub attempts: i64,
 }
+
+/// How a send ended: `Ok(answer)` sent; `Err((answer, Some(retry_at_ms)))` failed and tried
+/// again then; `Err((answer, None))` given up.
+pub type Delivered = std::result::Result<String, (String, Option<i64>)>;
 
 /// One line of the delivery log; addresses masked.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -343,7 +358,6 @@ pub struct DeliveryRow {
     pub sent_at: Option<i64>,
     pub next_at: i64,
 }
-
 
 /// What the status page may do for a client address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -365,7 +379,10 @@ const BLOCK_MS: i64 = 15 * 60_000;
 
 fn admin_in_scope(actor: &Actor) -> Result<()> {
     match &actor.kind {
-        ActorKind::Staff { role: Role::Admin, .. } | ActorKind::System => Ok(()),
+        ActorKind::Staff {
+            role: Role::Admin, ..
+        }
+        | ActorKind::System => Ok(()),
         _ => Err(StoreError::forbidden(
             "notice.admin_only",
             "Only an administrator manages notices.",
@@ -417,7 +434,7 @@ impl Store {
         f(&mut t).await
     }
 
-    async fn template_map(&self) -> Result<Arc<HashMap<(String, String), (String, String)>>> {
+    async fn template_map(&self) -> Result<Arc<TemplateMap>> {
         if let Some(m) = self.templates.get() {
             return Ok(m);
         }
@@ -530,7 +547,11 @@ impl Store {
         admin_in_scope(actor)?;
         let event = parse_event(event)?;
         let lang = Lang::parse(lang).ok_or_else(|| {
-            StoreError::invalid("notice.lang", "lang must be zh or en.", "语言应为 zh 或 en。")
+            StoreError::invalid(
+                "notice.lang",
+                "lang must be zh or en.",
+                "语言应为 zh 或 en。",
+            )
         })?;
         yichuang_core::notify::render(subject, body, &Fields::sample()).map_err(template_error)?;
         let (actor2, subject, body) = (actor.clone(), subject.to_string(), body.to_string());
@@ -555,19 +576,29 @@ impl Store {
         Ok(())
     }
 
-    /// Claims up to `limit` due notices for this worker, skipping channels whose provider is
-    /// down, and renders them. Each claim counts as an attempt.
+    /// Claims up to `limit` due notices on the given channels (those with a provider that is
+    /// up) for this worker, and renders them. Each claim counts as an attempt.
+    ///
+    /// A claimed notice stays with its worker for `lease_ms`; a worker killed mid-send leaves
+    /// it to be claimed again after that (the provider drops the second copy by its key).
     pub async fn claim_notices(
         &self,
         limit: i64,
-        skip: &[Channel],
+        only: &[Channel],
+        lease_ms: i64,
         public_url: &str,
     ) -> Result<Vec<Outgoing>> {
+        if only.is_empty() {
+            return Ok(vec![]);
+        }
         let now = now_ms();
-        let skip_sql = skip
-            .iter()
-            .map(|c| format!(" AND channel <> '{}'", c.code()))
-            .collect::<String>();
+        let skip_sql = format!(
+            " AND channel IN ({})",
+            only.iter()
+                .map(|c| format!("'{}'", c.code()))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         let lock = if self.backend == Backend::Postgres {
             " FOR UPDATE SKIP LOCKED"
         } else {
@@ -581,7 +612,7 @@ impl Store {
         );
         let rows = self
             .write(move |c| {
-                Box::pin(async move { c.query(&sql, args![now + LEASE_MS, now, limit]).await })
+                Box::pin(async move { c.query(&sql, args![now + lease_ms, now, limit]).await })
             })
             .await?;
         if rows.is_empty() {
@@ -627,10 +658,7 @@ impl Store {
 
     /// Records deliveries: `Ok(answer)` sent; `Err((answer, Some(retry_at)))` failed and
     /// retried then; `Err((answer, None))` given up. The rendered text is kept for the log.
-    pub async fn record_deliveries(
-        &self,
-        results: Vec<(Outgoing, std::result::Result<String, (String, Option<i64>)>)>,
-    ) -> Result<()> {
+    pub async fn record_deliveries(&self, results: Vec<(Outgoing, Delivered)>) -> Result<()> {
         if results.is_empty() {
             return Ok(());
         }
@@ -757,7 +785,9 @@ impl Store {
                     id: r.try_get("id")?,
                     event: r.try_get("event")?,
                     case_id: r.try_get("case_id")?,
-                    subject: r.try_get::<Option<String>, _>("subject")?.unwrap_or_default(),
+                    subject: r
+                        .try_get::<Option<String>, _>("subject")?
+                        .unwrap_or_default(),
                     body: r.try_get::<Option<String>, _>("body")?.unwrap_or_default(),
                     created_at: r.try_get("created_at")?,
                     read: r.try_get::<Option<i64>, _>("read_at")?.is_some(),
@@ -810,8 +840,14 @@ impl Store {
                 format!("未知的通知方式“{bad}”：可选 sms、email、inapp。"),
             )
         })?;
-        let phone = p.phone.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        let email = p.email.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let phone = p
+            .phone
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        let email = p
+            .email
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
         if let Some(ph) = &phone {
             if !(ph.len() == 11 && ph.starts_with('1') && ph.chars().all(|c| c.is_ascii_digit())) {
                 return Err(StoreError::invalid(
@@ -848,9 +884,17 @@ impl Store {
             ));
         }
         let lang = Lang::parse(&p.lang).ok_or_else(|| {
-            StoreError::invalid("prefs.lang", "lang must be zh or en.", "语言应为 zh 或 en。")
+            StoreError::invalid(
+                "prefs.lang",
+                "lang must be zh or en.",
+                "语言应为 zh 或 en。",
+            )
         })?;
-        let list = channels.iter().map(|c| c.code()).collect::<Vec<_>>().join(",");
+        let list = channels
+            .iter()
+            .map(|c| c.code())
+            .collect::<Vec<_>>()
+            .join(",");
         let actor2 = actor.clone();
         let (ph, em, l2) = (phone.clone(), email.clone(), lang.code());
         self.write(move |c| {

@@ -186,6 +186,20 @@ struct FileConfig {
     supervision_every_secs: Option<u64>,
     /// The hall's time zone as hours from UTC (Asia/Shanghai: 8, the default).
     utc_offset_hours: Option<i8>,
+    /// Notice delivery: `[notify]` with `worker = false` to leave delivery to another
+    /// process, `[notify.smtp]` and `[notify.sms]` for the providers.
+    notify: Option<NotifyFile>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NotifyFile {
+    worker: Option<bool>,
+    smtp: Option<yichuang_notify::channels::SmtpConfig>,
+    sms: Option<yichuang_notify::channels::SmsConfig>,
+    max_attempts: Option<i64>,
+    /// Seconds a claimed notice belongs to one worker before another may take it (default 60).
+    lease_secs: Option<u64>,
 }
 
 struct Settings {
@@ -233,6 +247,27 @@ fn settings(cli: &Cli, listen: Option<String>) -> Result<Settings, String> {
         0 => None,
         n => Some(std::time::Duration::from_secs(n)),
     };
+    let notify = file.notify.unwrap_or_default();
+    if notify.worker.unwrap_or(true) {
+        let mut policy = yichuang_notify::Policy::default();
+        if let Some(n) = notify.max_attempts {
+            if !(1..=100).contains(&n) {
+                return Err(format!("notify.max_attempts must be 1 to 100, not {n}"));
+            }
+            policy.max_attempts = n;
+        }
+        if let Some(n) = notify.lease_secs {
+            if !(1..=3600).contains(&n) {
+                return Err(format!("notify.lease_secs must be 1 to 3600, not {n}"));
+            }
+            policy.lease = std::time::Duration::from_secs(n);
+        }
+        config.delivery = Some(yichuang_server::Delivery {
+            smtp: notify.smtp,
+            sms: notify.sms,
+            policy,
+        });
+    }
     config.public_url = file
         .public_url
         .unwrap_or_else(|| format!("http://{listen}"));

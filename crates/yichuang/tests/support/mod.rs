@@ -1,6 +1,8 @@
 //! Starts a real server on a real port against a fresh database, for the integration tests.
 #![allow(dead_code)]
 
+pub mod providers;
+
 use std::sync::Arc;
 use yichuang_server::{AppState, Config};
 use yichuang_store::files::DirStore;
@@ -91,14 +93,21 @@ pub struct Api {
 
 impl Api {
     pub fn anon(app: &TestApp) -> Api {
+        Api::anon_at(&app.base)
+    }
+    /// A client of a server the test did not start in-process (a child process).
+    pub fn anon_at(base: &str) -> Api {
         Api {
-            base: app.base.clone(),
+            base: base.to_string(),
             token: None,
             http: client(),
         }
     }
     pub async fn login(app: &TestApp, login: &str, password: &str) -> Api {
-        let mut a = Api::anon(app);
+        Api::login_at(&app.base, login, password).await
+    }
+    pub async fn login_at(base: &str, login: &str, password: &str) -> Api {
+        let mut a = Api::anon_at(base);
         let (s, v) = a
             .post(
                 "/api/v1/sessions",
