@@ -186,6 +186,9 @@ async fn bench_backend(
                         login: format!("bench{tag}-{i}"),
                         name: format!("压测{i}"),
                         id_number: Some(idn),
+                        // Applicants hear by SMS and in-app (the default), so each step
+                        // writes its notices as in a real hall.
+                        phone: Some(format!("139{:08}", i)),
                         ..Default::default()
                     },
                     &Actor::system(),
@@ -210,40 +213,6 @@ async fn bench_backend(
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let per = args.pairs.div_ceil(conc);
-    let mut tasks = Vec::new();
-    for a in actors.iter().cloned() {
-        let (store, form) = (store.clone(), form.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut ids = Vec::with_capacity(per);
-            for _ in 0..per {
-                let id = store
-                    .create_draft(&a, ITEM, form.clone(), false)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                for m in ["M01", "M03"] {
-                    let sub = NewSubmission {
-                        material_code: m.into(),
-                        hash: "0".repeat(64),
-                        file_name: "bench.pdf".into(),
-                        content_type: "application/pdf".into(),
-                        size: 1000,
-                    };
-                    store
-                        .add_submission(&a, id, sub)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                }
-                ids.push(id);
-            }
-            Ok::<_, String>((a, ids))
-        }));
-    }
-    let mut work = Vec::new();
-    for t in tasks {
-        work.push(t.await.map_err(|e| e.to_string())??);
-    }
-
-    // Timed: each worker submits and accepts its drafts, one pair after another.
     let checks = vec![
         MaterialCheck {
             material_code: "M01".into(),
@@ -258,35 +227,17 @@ async fn bench_backend(
             due_date: None,
         },
     ];
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (a, ids) in work {
-        let (store, clerk, checks) = (store.clone(), clerk.clone(), checks.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(ids.len());
-            let mut numbers = Vec::with_capacity(ids.len());
-            for id in ids {
-                let t = Instant::now();
-                let n = store.submit(&a, id).await.map_err(|e| e.to_string())?;
-                store
-                    .window_decision(&clerk, id, checks.clone(), Some(WindowDecision::Accept))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                lat.push(t.elapsed());
-                numbers.push((id, n));
-            }
-            Ok::<_, String>((lat, numbers))
-        }));
-    }
-    let mut lat = Vec::new();
-    let mut cases = Vec::new();
-    for t in tasks {
-        let (l, n) = t.await.map_err(|e| e.to_string())??;
-        lat.extend(l);
-        cases.extend(n);
-    }
-    let elapsed = started.elapsed();
+    let work = prepare_drafts(&store, &actors, per, &form).await?;
+    let (lat, cases, elapsed) = submit_accept(&store, &clerk, &checks, work).await?;
     let mut out = vec![record("submit_accept", name, lat, elapsed, conc)];
+    // The same steps for applicants who chose no channel: the difference is what writing
+    // the notices (two per step: SMS and in-app) costs.
+    set_channels(&store, "").await?;
+    let work = prepare_drafts(&store, &actors, per, &form).await?;
+    let (lat, _, elapsed) = submit_accept(&store, &clerk, &checks, work).await?;
+    out.push(record("submit_accept_quiet", name, lat, elapsed, conc));
+    set_channels(&store, "inapp,sms").await?;
+    out.push(bench_deliveries(name, &store).await?);
 
     // Reads: case status by number (what the status page and "my cases" do) and the guide.
     let reads = args.reads;
@@ -757,4 +708,155 @@ mod tempdir {
             let _ = std::fs::remove_dir_all(&self.path);
         }
     }
+}
+
+type Work = Vec<(Actor, Vec<i64>)>;
+
+/// Untimed: `per` drafts with their materials for each applicant.
+async fn prepare_drafts(
+    store: &Store,
+    actors: &[Actor],
+    per: usize,
+    form: &BTreeMap<String, String>,
+) -> Result<Work, String> {
+    let mut tasks = Vec::new();
+    for a in actors.iter().cloned() {
+        let (store, form) = (store.clone(), form.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::with_capacity(per);
+            for _ in 0..per {
+                let id = store
+                    .create_draft(&a, ITEM, form.clone(), false)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for m in ["M01", "M03"] {
+                    let sub = NewSubmission {
+                        material_code: m.into(),
+                        hash: "0".repeat(64),
+                        file_name: "bench.pdf".into(),
+                        content_type: "application/pdf".into(),
+                        size: 1000,
+                    };
+                    store
+                        .add_submission(&a, id, sub)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                ids.push(id);
+            }
+            Ok::<_, String>((a, ids))
+        }));
+    }
+    let mut work = Vec::new();
+    for t in tasks {
+        work.push(t.await.map_err(|e| e.to_string())??);
+    }
+    Ok(work)
+}
+
+/// Timed: each applicant's worker submits and a clerk accepts, one pair after another.
+async fn submit_accept(
+    store: &Store,
+    clerk: &Actor,
+    checks: &[MaterialCheck],
+    work: Work,
+) -> Result<(Vec<Duration>, Vec<(i64, String)>, Duration), String> {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (a, ids) in work {
+        let (store, clerk, checks) = (store.clone(), clerk.clone(), checks.to_vec());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(ids.len());
+            let mut numbers = Vec::with_capacity(ids.len());
+            for id in ids {
+                let t = Instant::now();
+                let n = store.submit(&a, id).await.map_err(|e| e.to_string())?;
+                store
+                    .window_decision(&clerk, id, checks.clone(), Some(WindowDecision::Accept))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                lat.push(t.elapsed());
+                numbers.push((id, n));
+            }
+            Ok::<_, String>((lat, numbers))
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut cases = Vec::new();
+    for t in tasks {
+        let (l, n) = t.await.map_err(|e| e.to_string())??;
+        lat.extend(l);
+        cases.extend(n);
+    }
+    Ok((lat, cases, started.elapsed()))
+}
+
+/// The benchmark's applicants' notice channels (they are the accounts with a `bench` login).
+async fn set_channels(store: &Store, channels: &str) -> Result<(), String> {
+    sqlx::query("UPDATE accounts SET notify_channels = $1 WHERE login LIKE 'bench%'")
+        .bind(channels)
+        .execute(store.pool())
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Notices delivered per second: everything the steps above queued, sent by one worker to a
+/// local SMS gateway stand-in (answers at once) and the in-app inbox, every result recorded
+/// durably. Latency is per notice from claim to recorded.
+async fn bench_deliveries(name: &str, store: &Store) -> Result<Record, String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = axum::Router::new().route(
+        "/sms/send",
+        axum::routing::post(|| async { r#"{"code":"OK"}"# }),
+    );
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let policy = yichuang_notify::Policy {
+        batch: 256,
+        concurrency: 32,
+        idle: Duration::from_millis(1),
+        ..Default::default()
+    };
+    let delivery = yichuang_server::Delivery {
+        smtp: None,
+        sms: Some(yichuang_notify::channels::SmsConfig {
+            url: format!("http://{addr}/sms/send"),
+            app_key: "bench".into(),
+            secret: "bench-shared-secret-0123".into(),
+            sign_name: "压测".into(),
+            timeout_secs: 5,
+        }),
+        policy,
+    };
+    let worker = delivery.deliverer(store.clone(), "http://127.0.0.1")?;
+    let mut lat = Vec::new();
+    let mut sent = 0usize;
+    let started = Instant::now();
+    loop {
+        let t = Instant::now();
+        let p = worker.pass().await.map_err(|e| e.to_string())?;
+        if p.total() == 0 {
+            break;
+        }
+        if p.failed + p.given_up > 0 {
+            return Err(format!(
+                "{} notices failed against the stand-in",
+                p.failed + p.given_up
+            ));
+        }
+        sent += p.sent;
+        let each = t.elapsed();
+        lat.extend(std::iter::repeat_n(each, p.sent));
+    }
+    let elapsed = started.elapsed();
+    server.abort();
+    if sent == 0 {
+        return Err("no notices were queued".into());
+    }
+    Ok(record("deliveries", name, lat, elapsed, 32))
 }

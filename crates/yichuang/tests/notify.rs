@@ -256,6 +256,79 @@ async fn notices(db: Db) {
         accepted.text
     );
 
+    // The clock stops and restarts: both are told, the restart with the new date.
+    let (s, v) = clerk
+        .post(
+            &format!("/api/v1/cases/{number}/suspend"),
+            json!({"kind": "2", "name": "现场勘验", "reason": "需现场核实占道范围"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    until(10, "the clock-stop SMS", || {
+        gw.to(PHONE)
+            .iter()
+            .any(|m| m.text.contains("需现场核实占道范围"))
+    })
+    .await;
+    let (s, v) = clerk
+        .post(&format!("/api/v1/cases/{number}/resume"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, case) = a.get(&format!("/api/v1/cases/{number}")).await;
+    let moved = case["case"]["deadlines"]["promised"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    until(10, "the clock-restart SMS", || {
+        gw.to(PHONE)
+            .iter()
+            .any(|m| m.text.contains("特别程序已结束") && m.text.contains(&moved))
+    })
+    .await;
+
+    // Review, decision and issue: the decision and the rating invitation reach the applicant.
+    let reviewer = app
+        .store
+        .account_by_login("360822-zjj.a")
+        .await
+        .unwrap()
+        .unwrap()
+        .actor("test");
+    for _ in 0..5 {
+        let open: Vec<i64> = app
+            .store
+            .case_tasks(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|t| t.state == "open")
+            .map(|t| t.id)
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        for t in open {
+            let answer = yichuang_store::flows::TaskAction::Answer {
+                consent: true,
+                opinion: "同意".into(),
+                legal_basis: String::new(),
+            };
+            app.store.task_action(&reviewer, t, answer).await.unwrap();
+        }
+    }
+    let (_, case) = a.get(&format!("/api/v1/cases/{number}")).await;
+    assert_eq!(case["case"]["status"], "completed", "{case}");
+    until(10, "the decision SMS", || {
+        gw.to(PHONE)
+            .iter()
+            .any(|m| m.text.contains("已办结：准予办理"))
+    })
+    .await;
+    until(10, "the rating invitation", || {
+        gw.to(PHONE).iter().any(|m| m.text.contains("好差评"))
+    })
+    .await;
+
     // The delivery log: admins only, addresses masked, the provider's answer kept.
     let (s, _) = clerk.get("/api/v1/admin/deliveries").await;
     assert_eq!(s, 403);

@@ -250,6 +250,25 @@ async fn flow(db: Db) {
     let i = html.find("id=\"receipt-number\">").unwrap() + 20;
     let number = &html[i..i + 24];
     assert!(number.starts_with("360822-"), "{number}");
+    // The QR code encodes the status page's address with the query code printed beside it;
+    // following it without an account shows the case and the stage it is in.
+    let i = html.find("查询码：<strong>").unwrap() + "查询码：<strong>".len();
+    let code: String = html[i..].chars().take_while(|c| *c != '<').collect();
+    let target = format!("{}/status?n={number}&s={code}", app.base);
+    assert!(
+        html.contains(&yichuang_server::qr::svg(&target)),
+        "the receipt's QR code does not encode {target}"
+    );
+    let (s, status) = Browser::new(&app)
+        .get(target.strip_prefix(&app.base).unwrap())
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        status.contains("id=\"status-result\"")
+            && status.contains(number)
+            && status.contains("stage-current"),
+        "{status}"
+    );
 
     // The calendar page answers "when will it be done" and lets an admin mark a county's day.
     let (s, html) = anon_calendar(&app).await;
@@ -513,4 +532,158 @@ async fn sqlite_supervision_pages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_supervision_pages() {
     supervision_flow(Db::Postgres).await;
+}
+
+/// Notices on the pages: the applicant's inbox and channel choice (refused without a phone,
+/// saved with one), and the admin's templates (preview with a real case, a broken text
+/// refused, a good one saved) and delivery log with resend.
+async fn notice_pages(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let person = yichuang_server::demo::demo_person_id();
+    let mut a = Browser::new(&app);
+    let (s, _) = a
+        .post("/login", &[("login", &person), ("password", PASSWORD)])
+        .await;
+    assert_eq!(s, 303);
+    let (s, html) = a.get("/inbox").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("id=\"inbox\"") && html.contains("id=\"prefs\""),
+        "{html}"
+    );
+    let token = csrf(&html);
+    let (s, html) = a
+        .post(
+            "/inbox/prefs",
+            &[
+                ("csrf", &token),
+                ("email", "1"),
+                ("phone", ""),
+                ("email_address", ""),
+                ("lang", "zh"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(html.contains("prefs.no_email"), "{html}");
+    let (s, loc) = a
+        .post(
+            "/inbox/prefs",
+            &[
+                ("csrf", &token),
+                ("sms", "1"),
+                ("inapp", "1"),
+                ("phone", "13988887777"),
+                ("email_address", ""),
+                ("lang", "en"),
+            ],
+        )
+        .await;
+    assert_eq!((s, loc.as_str()), (303, "/inbox?saved=1#prefs"));
+    let (_, html) = a.get("/inbox?saved=1").await;
+    assert!(
+        html.contains("13988887777") && html.contains("<option value=\"en\" selected"),
+        "{html}"
+    );
+
+    let mut admin = Browser::new(&app);
+    let (s, _) = admin
+        .post("/login", &[("login", "admin"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(s, 303);
+    let (s, html) = admin.get("/admin/notices").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("id=\"deliveries\"") && html.contains("id=\"template-accepted-zh\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("未配置短信网关"),
+        "the page says SMS has no gateway here"
+    );
+    let token = csrf(&html);
+    let number = app
+        .store
+        .my_cases(
+            &app.store
+                .account_by_login(&person)
+                .await
+                .unwrap()
+                .unwrap()
+                .actor("t"),
+            Default::default(),
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|c| c.number)
+        .expect("a demo case with a number");
+    let (s, html) = admin
+        .post(
+            "/admin/notices/templates/accepted/zh",
+            &[
+                ("csrf", &token),
+                ("subject", "受理"),
+                ("body", "办件{{ number }}，{{ item }}"),
+                ("case", &number),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains(&format!("办件{number}，")),
+        "preview with the real case"
+    );
+    let (s, html) = admin
+        .post(
+            "/admin/notices/templates/accepted/zh",
+            &[
+                ("csrf", &token),
+                ("subject", "受理"),
+                ("body", "办件{{ nmber }}"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(html.contains("template.broken"), "{html}");
+    let (s, _) = admin
+        .post(
+            "/admin/notices/templates/accepted/zh",
+            &[
+                ("csrf", &token),
+                ("subject", "受理"),
+                ("body", "办件{{ number }}已受理"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 303);
+    let (_, html) = admin.get("/admin/notices").await;
+    assert!(html.contains("办件{{ number }}已受理") && html.contains("已修改"));
+    let i = html.find("id=\"resend-").expect("a notice to resend") + "id=\"resend-".len();
+    let id: String = html[i..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let (s, loc) = admin
+        .post(&format!("/admin/notices/{id}/resend"), &[("csrf", &token)])
+        .await;
+    assert_eq!(s, 303);
+    assert!(loc.starts_with("/admin/notices#delivery-"), "{loc}");
+    let (s, _) = a.get("/admin/notices").await;
+    assert_eq!(s, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_notice_pages() {
+    notice_pages(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_notice_pages() {
+    notice_pages(Db::Postgres).await;
 }
