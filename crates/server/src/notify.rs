@@ -294,7 +294,7 @@ pub async fn load_deliveries(
         .map_err(store_err(c.lang))?;
     let counts = st
         .store
-        .outbox_counts()
+        .delivery_counts(&c.actor())
         .await
         .map_err(store_err(c.lang))?
         .into_iter()
