@@ -185,7 +185,7 @@ pub(crate) struct Row0 {
 }
 
 pub(crate) async fn load(c: &mut dyn Tx, id: i64) -> Result<Row0> {
-    let r = c.opt("SELECT c.id, c.number, c.item_code, c.applicant_id, c.status, c.region, c.channel, c.version, c.form, c.commitment_signed, i.body \
+    let r = c.opt("SELECT c.id, c.number, c.item_code, c.applicant_id, c.status, c.region, c.channel, c.version, c.form, c.commitment_signed, i.updated_at AS item_version \
          FROM cases c JOIN items i ON i.code = c.item_code WHERE c.id = $1", args![id])
     .await?
     .ok_or_else(StoreError::no_case)?;
@@ -202,7 +202,8 @@ pub(crate) async fn load(c: &mut dyn Tx, id: i64) -> Result<Row0> {
         version: r.try_get("version")?,
         form: r.try_get("form")?,
         commitment_signed: r.try_get::<i64, _>("commitment_signed")? != 0,
-        item: crate::catalog::parse_item_cached(&r.try_get::<String, _>("body")?)?,
+        item: crate::catalog::item_by_version(c, &r.str("item_code")?, r.i64("item_version")?)
+            .await?,
     })
 }
 

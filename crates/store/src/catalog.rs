@@ -94,7 +94,8 @@ impl Store {
                         c.exec("INSERT INTO items (code, name, name_en, department, region, category, item_type, case_type, body, updated_at) \
                             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, \
                             department = excluded.department, region = excluded.region, category = excluded.category, item_type = excluded.item_type, \
-                            case_type = excluded.case_type, body = excluded.body, updated_at = excluded.updated_at", args![&it.code, &it.name, &it.name_en, &it.department, &it.region, &it.category, &it.item_type, &it.case_type, body, now]).await?;
+                            case_type = excluded.case_type, body = excluded.body, \
+                            updated_at = CASE WHEN excluded.updated_at > items.updated_at THEN excluded.updated_at ELSE items.updated_at + 1 END", args![&it.code, &it.name, &it.name_en, &it.department, &it.region, &it.category, &it.item_type, &it.case_type, body, now]).await?;
                     }
                     for b in &file.bundles {
                         let body = serde_json::to_string(b).map_err(|e| StoreError::Unavailable(e.to_string()))?;
@@ -279,23 +280,42 @@ pub(crate) fn parse_item(body: &str) -> Result<ServiceItem> {
         .map_err(|e| StoreError::Unavailable(format!("stored item is unreadable: {e}")))
 }
 
-/// Parsed items by their stored text: every case command reads its item, and parsing a full
-/// guide costs more than the rest of a small command. Keyed by the text itself, so an edited
-/// item is simply a new entry; bounded, as a catalog is.
-pub(crate) fn parse_item_cached(body: &str) -> Result<std::sync::Arc<ServiceItem>> {
+/// A parsed item by its code and version (`updated_at`, which every import moves forward), so
+/// a command reads the item's small version column instead of its whole guide text.
+pub(crate) async fn item_by_version(
+    c: &mut dyn crate::tx::Tx,
+    code: &str,
+    version: i64,
+) -> Result<std::sync::Arc<ServiceItem>> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<ServiceItem>>>> = OnceLock::new();
+    type Cache = Mutex<HashMap<(String, i64), Arc<ServiceItem>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    if let Some(it) = cache.lock().ok().and_then(|m| m.get(body).cloned()) {
+    let key = (code.to_string(), version);
+    if let Some(it) = cache.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(it);
     }
-    let it = Arc::new(parse_item(body)?);
+    let body = c
+        .opt_text(
+            "SELECT body FROM items WHERE code = $1 AND updated_at = $2",
+            crate::args![code, version],
+        )
+        .await?;
+    let Some(body) = body else {
+        // Changed since the caller read its version: parse what is there, uncached.
+        let body = c
+            .opt_text("SELECT body FROM items WHERE code = $1", crate::args![code])
+            .await?
+            .ok_or_else(|| StoreError::Unavailable(format!("item {code} vanished")))?;
+        return Ok(Arc::new(parse_item(&body)?));
+    };
+    let it = Arc::new(parse_item(&body)?);
     if let Ok(mut m) = cache.lock() {
         if m.len() > 10_000 {
             m.clear();
         }
-        m.insert(body.to_string(), it.clone());
+        m.insert(key, it.clone());
     }
     Ok(it)
 }

@@ -237,15 +237,33 @@ pub async fn bucket_delta(c: &mut dyn Tx, case_id: i64, delta: i64) -> Result<()
     if !open {
         return Ok(());
     }
+    let key = args![
+        r.str("region")?,
+        r.str("department")?,
+        r.str("item_code")?,
+        r.i64("handled_by")?,
+        y,
+        i,
+        p,
+        l,
+        delta
+    ];
     c.exec(
         "INSERT INTO open_buckets (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, n) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due) DO UPDATE SET n = open_buckets.n + excluded.n",
-        args![r.str("region")?, r.str("department")?, r.str("item_code")?, r.i64("handled_by")?, y, i, p, l, delta],
+        key.clone(),
     )
     .await?;
-    c.exec("DELETE FROM open_buckets WHERE n <= 0", args![])
+    // Only this bucket can have emptied: a lookup by key, not a scan of every bucket.
+    if delta < 0 {
+        c.exec(
+            "DELETE FROM open_buckets WHERE region = $1 AND department = $2 AND item_code = $3 AND handled_by = $4 \
+             AND yellow_from = $5 AND internal_due = $6 AND promised_due = $7 AND legal_due = $8 AND n <= 0",
+            key[..8].to_vec(),
+        )
         .await?;
+    }
     Ok(())
 }
 
