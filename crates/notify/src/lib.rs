@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use yichuang_core::notify::{backoff_ms, Channel};
-use yichuang_store::outbox::Outgoing;
+use yichuang_store::outbox::{Delivered, Outgoing};
 use yichuang_store::Store;
 
 /// Why a send failed, as far as retrying goes.
@@ -39,7 +39,8 @@ pub struct Policy {
     pub batch: i64,
     /// Sends in flight at once.
     pub concurrency: usize,
-    /// Attempts before a notice is given up.
+    /// Attempts before a notice is given up. With the default back-off (5 s doubling to an
+    /// hour) 16 attempts span about eight hours of a provider's failures.
     pub max_attempts: i64,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
@@ -60,7 +61,7 @@ impl Default for Policy {
         Policy {
             batch: 64,
             concurrency: 16,
-            max_attempts: 10,
+            max_attempts: 16,
             backoff_base: Duration::from_secs(5),
             backoff_cap: Duration::from_secs(3600),
             breaker_threshold: 5,
@@ -261,30 +262,36 @@ impl Deliverer {
                 Ok(answer) => {
                     self.observe(n.channel, true);
                     pass.sent += 1;
-                    Ok(answer)
+                    Delivered::Sent(answer)
                 }
                 Err(SendError::Permanent(e)) => {
                     pass.given_up += 1;
                     tracing::warn!(id = n.id, to = %n.address_masked, error = %e, "notice refused by the provider");
-                    Err((format!("refused: {e}"), None))
+                    Delivered::GivenUp(format!("refused: {e}"))
+                }
+                Err(SendError::Temporary(e))
+                    if counted && n.attempts >= self.policy.max_attempts =>
+                {
+                    self.observe(n.channel, false);
+                    pass.given_up += 1;
+                    tracing::warn!(id = n.id, to = %n.address_masked, attempts = n.attempts, error = %e, "notice given up");
+                    Delivered::GivenUp(e)
                 }
                 Err(SendError::Temporary(e)) => {
                     if counted {
                         self.observe(n.channel, false);
                     }
-                    if n.attempts >= self.policy.max_attempts {
-                        pass.given_up += 1;
-                        tracing::warn!(id = n.id, to = %n.address_masked, attempts = n.attempts, error = %e, "notice given up");
-                        Err((e, None))
-                    } else {
-                        pass.failed += 1;
-                        let wait = backoff_ms(
-                            n.attempts as u32,
-                            self.policy.backoff_base.as_millis() as u64,
-                            self.policy.backoff_cap.as_millis() as u64,
-                            rand::random::<f64>(),
-                        );
-                        Err((e, Some(now + wait as i64)))
+                    pass.failed += 1;
+                    let wait = backoff_ms(
+                        n.attempts as u32,
+                        self.policy.backoff_base.as_millis() as u64,
+                        self.policy.backoff_cap.as_millis() as u64,
+                        rand::random::<f64>(),
+                    );
+                    Delivered::Retry {
+                        answer: e,
+                        at: now + wait as i64,
+                        counted,
                     }
                 }
             };

@@ -338,9 +338,19 @@ pub struct Outgoing {
     pub attempts: i64,
 }
 
-/// How a send ended: `Ok(answer)` sent; `Err((answer, Some(retry_at_ms)))` failed and tried
-/// again then; `Err((answer, None))` given up.
-pub type Delivered = std::result::Result<String, (String, Option<i64>)>;
+/// How a send ended, with the provider's answer.
+#[derive(Debug, Clone)]
+pub enum Delivered {
+    Sent(String),
+    /// Tried again at `at` (ms). `counted: false` when the send never reached the provider
+    /// (its channel was paused by the breaker): the claim's attempt is given back.
+    Retry {
+        answer: String,
+        at: i64,
+        counted: bool,
+    },
+    GivenUp(String),
+}
 
 /// One line of the delivery log; addresses masked.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -668,8 +678,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Records deliveries: `Ok(answer)` sent; `Err((answer, Some(retry_at)))` failed and
-    /// retried then; `Err((answer, None))` given up. The rendered text is kept for the log.
+    /// Records how each send ended; the rendered text is kept for the log.
     pub async fn record_deliveries(&self, results: Vec<(Outgoing, Delivered)>) -> Result<()> {
         if results.is_empty() {
             return Ok(());
@@ -680,21 +689,21 @@ impl Store {
                 for (n, r) in results {
                     let answer_of = |a: &str| a.chars().take(500).collect::<String>();
                     match r {
-                        Ok(answer) => {
+                        Delivered::Sent(answer) => {
                             c.exec(
                                 "UPDATE outbox SET status = 'sent', sent_at = $1, provider_answer = $2, subject = $3, body = $4, locked_until = 0 WHERE id = $5",
                                 args![now, answer_of(&answer), &n.subject, &n.body, n.id],
                             )
                             .await?;
                         }
-                        Err((answer, Some(at))) => {
+                        Delivered::Retry { answer, at, counted } => {
                             c.exec(
-                                "UPDATE outbox SET status = 'failed', next_at = $1, provider_answer = $2, subject = $3, body = $4, locked_until = 0 WHERE id = $5",
-                                args![at, answer_of(&answer), &n.subject, &n.body, n.id],
+                                "UPDATE outbox SET status = 'failed', next_at = $1, provider_answer = $2, subject = $3, body = $4, locked_until = 0, attempts = attempts - $6 WHERE id = $5",
+                                args![at, answer_of(&answer), &n.subject, &n.body, n.id, i64::from(!counted)],
                             )
                             .await?;
                         }
-                        Err((answer, None)) => {
+                        Delivered::GivenUp(answer) => {
                             c.exec(
                                 "UPDATE outbox SET status = 'given_up', provider_answer = $1, subject = $2, body = $3, locked_until = 0 WHERE id = $4",
                                 args![answer_of(&answer), &n.subject, &n.body, n.id],

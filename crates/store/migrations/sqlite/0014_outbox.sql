@@ -2,6 +2,9 @@
 ALTER TABLE accounts ADD COLUMN email TEXT;
 ALTER TABLE accounts ADD COLUMN notify_channels TEXT NOT NULL DEFAULT 'inapp,sms';
 ALTER TABLE accounts ADD COLUMN notify_lang TEXT NOT NULL DEFAULT 'zh';
+-- A new task tells the department's staff of its role: found by key, not by a scan of every
+-- applicant's account.
+CREATE INDEX accounts_staff_department ON accounts(department, role) WHERE kind = 'staff';
 -- Texts an admin has changed from the built-in ones, per event and language.
 CREATE TABLE notice_templates (
     event TEXT NOT NULL,
@@ -14,7 +17,8 @@ CREATE TABLE notice_templates (
 );
 -- The transactional outbox: a notice is written in the transaction of the step that causes
 -- it, with the facts its text needs; the delivery worker renders and sends it. idem_key goes
--- to the provider, which drops a second send of the same notice.
+-- to the provider, which drops a second send of the same notice. It is 128 random bits, so it
+-- needs no unique index (which, at random positions, would dirty a page per notice).
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     event TEXT NOT NULL,
@@ -27,7 +31,7 @@ CREATE TABLE outbox (
     fields TEXT NOT NULL,
     subject TEXT,
     body TEXT,
-    idem_key TEXT NOT NULL UNIQUE,
+    idem_key TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'queued',
     attempts BIGINT NOT NULL DEFAULT 0,
     next_at BIGINT NOT NULL,
