@@ -71,6 +71,7 @@ use yichuang_store::catalog::ItemFilter;
         crate::bundles::upload_api,
         crate::bundles::submit_api,
         crate::bundles::accept_api,
+        crate::bundles::corrections_api,
         crate::calendar::is_working_day,
         crate::calendar::list_days,
         crate::calendar::import,

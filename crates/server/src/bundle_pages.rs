@@ -112,7 +112,7 @@ async fn app_page(State(st): State<AppState>, c: Caller, Path(id): Path<i64>) ->
         .await
         .map_err(se(lang))?;
     let owner = c.actor().owns(v.applicant_id);
-    let editable = owner && v.status == "draft";
+    let editable = owner && matches!(v.status, "draft" | "correction_required");
     let clerk = c.actor().may_in(Permission::Accept, &v.region) && v.status == "submitted";
     // The form as saved: the union of the parts' forms.
     let mut form: HashMap<String, String> = HashMap::new();
@@ -183,7 +183,29 @@ async fn app_page(State(st): State<AppState>, c: Caller, Path(id): Path<i64>) ->
                 p.muted { (lang.t("受理后各事项同时启动各自的办理流程。", "On acceptance every item starts its own workflow at once.")) }
                 form method="post" action={"/bundle-cases/" (v.id) "/accept"} {
                     input type="hidden" name="csrf" value=(c.csrf);
-                    button #accept-bundle type="submit" { (lang.t("一次受理全部事项", "Accept all items")) }
+                    table {
+                        @for (i, m) in g.materials.iter().enumerate() {
+                            @if v.uploaded.contains(&m.name) {
+                                tr {
+                                    td { (m.name) }
+                                    td {
+                                        select name={"v_" (i)} id={"bverdict_" (i)} {
+                                            option value="ok" { (lang.t("合格", "in order")) }
+                                            option value="wrong" { (lang.t("有误", "wrong")) }
+                                            option value="missing" { (lang.t("缺少", "missing")) }
+                                        }
+                                    }
+                                    td { input type="text" name={"r_" (i)} id={"breason_" (i)} placeholder=(lang.t("问题说明", "what is wrong")); }
+                                }
+                            }
+                        }
+                    }
+                    label for="bnote" { (lang.t("补正说明（可不填）", "Note for the applicant (optional)")) }
+                    input #bnote type="text" name="note";
+                    p {
+                        button #accept-bundle type="submit" name="action" value="accept" { (lang.t("一次受理全部事项", "Accept all items")) } " "
+                        button.secondary #correct-bundle type="submit" name="action" value="corrections" { (lang.t("一次性告知补正", "One correction notice")) }
+                    }
                 }
             }
         }
@@ -274,9 +296,10 @@ async fn accept_post(
     State(st): State<AppState>,
     c: Caller,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    c.check_csrf(f.csrf.as_deref()).map_err(pe(c.lang))?;
+    c.check_csrf(f.get("csrf").map(String::as_str))
+        .map_err(pe(c.lang))?;
     let v = st
         .store
         .bundle_app(&c.actor(), id)
@@ -287,20 +310,33 @@ async fn accept_post(
         .bundle_guide(&v.bundle_code)
         .await
         .map_err(se(c.lang))?;
-    let checks = g
+    // The clerk's verdict per shared material; one left unset is in order.
+    let checks: Vec<_> = g
         .materials
         .iter()
-        .filter(|m| v.uploaded.contains(&m.name))
-        .map(|m| yichuang_store::cases::MaterialCheck {
+        .enumerate()
+        .filter(|(_, m)| v.uploaded.contains(&m.name))
+        .map(|(i, m)| yichuang_store::cases::MaterialCheck {
             material_code: m.name.clone(),
-            verdict: "ok".into(),
-            reason: String::new(),
+            verdict: f
+                .get(&format!("v_{i}"))
+                .cloned()
+                .unwrap_or_else(|| "ok".into()),
+            reason: f.get(&format!("r_{i}")).cloned().unwrap_or_default(),
             due_date: None,
         })
         .collect();
-    st.store
-        .accept_bundle(&c.actor(), id, checks)
-        .await
-        .map_err(se(c.lang))?;
+    if f.get("action").map(String::as_str) == Some("corrections") {
+        let note = f.get("note").cloned().unwrap_or_default();
+        st.store
+            .correct_bundle(&c.actor(), id, checks, note)
+            .await
+            .map_err(se(c.lang))?;
+    } else {
+        st.store
+            .accept_bundle(&c.actor(), id, checks)
+            .await
+            .map_err(se(c.lang))?;
+    }
     Ok(Redirect::to(&format!("/bundle-cases/{id}")).into_response())
 }

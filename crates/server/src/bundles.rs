@@ -28,6 +28,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/bundle-cases/{id}/submit", post(submit_api))
         .route("/api/v1/bundle-cases/{id}/accept", post(accept_api))
+        .route(
+            "/api/v1/bundle-cases/{id}/corrections",
+            post(corrections_api),
+        )
 }
 
 /// The bundles (一件事) in the catalog.
@@ -283,6 +287,46 @@ pub async fn accept_api(
     let statuses = st
         .store
         .accept_bundle(&c.actor(), id, checks)
+        .await
+        .map_err(store_err(c.lang))?;
+    Ok(Json(json!({"id": id, "statuses": statuses})).into_response())
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct CorrectionsBody {
+    /// Verdicts by shared material name; those `missing` or `wrong` need a reason.
+    pub checks: Vec<CheckByName>,
+    /// What the clerk adds for the applicant.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// One correction notice for the bundle (一次性告知补正): each part with a material missing
+/// or wrong goes back to the applicant, in one transaction; the bundle shows
+/// `correction_required` until it is submitted again.
+#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/corrections", request_body = CorrectionsBody,
+    responses((status = 200, description = "parts sent back"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn corrections_api(
+    State(st): State<AppState>,
+    c: Caller,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(b): Json<CorrectionsBody>,
+) -> ApiResult {
+    c.check_csrf(csrf_header(&headers))?;
+    let checks = b
+        .checks
+        .into_iter()
+        .map(|k| MaterialCheck {
+            material_code: k.material,
+            verdict: k.verdict,
+            reason: k.reason,
+            due_date: k.due_date,
+        })
+        .collect();
+    let statuses = st
+        .store
+        .correct_bundle(&c.actor(), id, checks, b.note)
         .await
         .map_err(store_err(c.lang))?;
     Ok(Json(json!({"id": id, "statuses": statuses})).into_response())

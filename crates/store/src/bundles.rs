@@ -285,7 +285,7 @@ impl Store {
         let (actor, name) = (actor.clone(), material_name.to_string());
         self.write(move |c| {
             Box::pin(async move {
-                let mut filed = 0;
+                let (mut filed, mut closed) = (0, 0);
                 for id in parts {
                     let row = load(c, id).await?;
                     if !may_edit(&actor, &row) {
@@ -294,8 +294,10 @@ impl Store {
                     let Some(m) = row.item.materials.iter().find(|m| m.name == name).map(|m: &Material| m.code.clone()) else {
                         continue;
                     };
+                    // After a correction notice only the parts sent back take the new file.
                     if !matches!(row.status, CaseStatus::Draft | CaseStatus::CorrectionRequired) {
-                        return Err(StoreError::conflict("case.not_editable", "Materials can no longer be added.", "当前状态不能再上传材料。"));
+                        closed += 1;
+                        continue;
                     }
                     c.exec(
                         "INSERT INTO submissions (case_id, material_code, file_hash, file_name, content_type, size, uploaded_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
@@ -304,6 +306,9 @@ impl Store {
                     .await?;
                     audit_case(c, &actor, "case.upload", row.number.as_deref(), row.status, row.status, format!("{m} {} {} (bundle)", file.hash, file.size)).await?;
                     filed += 1;
+                }
+                if filed == 0 && closed > 0 {
+                    return Err(StoreError::conflict("case.not_editable", "Materials can no longer be added.", "当前状态不能再上传材料。"));
                 }
                 if filed == 0 {
                     return Err(StoreError::invalid("material.unknown", format!("No item of this bundle asks for '{name}'."), format!("该一件事的事项均不需要材料“{name}”。")));
@@ -325,8 +330,23 @@ impl Store {
         self.write(move |c| {
             Box::pin(async move {
                 let mut numbers = Vec::new();
+                // After a correction notice only the parts sent back are submitted again; the
+                // others are still waiting at the window.
                 for id in &parts {
-                    numbers.push(submit_in(c, &actor, *id, today).await?);
+                    let row = load(c, *id).await?;
+                    if matches!(
+                        row.status,
+                        CaseStatus::Draft | CaseStatus::CorrectionRequired
+                    ) {
+                        numbers.push(submit_in(c, &actor, *id, today).await?);
+                    }
+                }
+                if numbers.is_empty() {
+                    return Err(StoreError::conflict(
+                        "bundle.already_submitted",
+                        "The bundle is already submitted.",
+                        "该一件事已提交。",
+                    ));
                 }
                 c.exec(
                     "UPDATE bundle_apps SET submitted_at = $1 WHERE id = $2",
@@ -406,6 +426,63 @@ impl Store {
                     args![crate::now_ms(), app],
                 )
                 .await?;
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    /// One correction notice for the bundle (一次性告知): verdicts by shared material name;
+    /// every part with a material missing or wrong goes back to the applicant with its own
+    /// list, in one transaction. The applicant fixes each shared material once and submits the
+    /// bundle again.
+    pub async fn correct_bundle(
+        &self,
+        actor: &Actor,
+        app: i64,
+        checks: Vec<MaterialCheck>,
+        note: String,
+    ) -> Result<Vec<CaseStatus>> {
+        let parts = self.bundle_parts(app).await?;
+        if parts.is_empty() {
+            return Err(no_bundle());
+        }
+        let today = self.today();
+        let actor = actor.clone();
+        self.write(move |c| {
+            Box::pin(async move {
+                let mut out = Vec::new();
+                for id in &parts {
+                    let row = load(c, *id).await?;
+                    if row.status != CaseStatus::Submitted {
+                        continue;
+                    }
+                    let mine: Vec<MaterialCheck> = row
+                        .item
+                        .materials
+                        .iter()
+                        .filter_map(|m| {
+                            checks.iter().find(|k| k.material_code == m.name).map(|k| {
+                                MaterialCheck {
+                                    material_code: m.code.clone(),
+                                    ..k.clone()
+                                }
+                            })
+                        })
+                        .collect();
+                    if !mine.iter().any(|k| matches!(k.verdict.as_str(), "missing" | "wrong")) {
+                        continue;
+                    }
+                    let decision = WindowDecision::Corrections { note: note.clone() };
+                    out.push(decide_in(c, &actor, *id, mine, Some(decision), None, today).await?);
+                }
+                if out.is_empty() {
+                    return Err(StoreError::invalid(
+                        "bundle.no_problems",
+                        "A correction notice needs a submitted part with a material missing or wrong.",
+                        "补正告知须至少指出一项待受理事项的材料缺少或有误。",
+                    ));
+                }
                 Ok(out)
             })
         })

@@ -146,12 +146,65 @@ async fn bundle(db: Db) {
     let (_, v) = firm.get(&format!("/api/v1/bundle-cases/{id}")).await;
     assert_eq!(v["bundle_case"]["status"], "submitted");
 
+    // One correction notice for the bundle: only the part whose material is wrong goes back;
+    // the applicant replaces it once and submits the bundle again.
+    let clerk = Api::login(&app, "clerk.js", PASSWORD).await;
+    let (mi, single) = materials
+        .iter()
+        .enumerate()
+        .find(|(_, m)| {
+            m["required"].as_bool().unwrap() && m["used_by"].as_array().unwrap().len() == 1
+        })
+        .expect("a material only one part asks for");
+    let name = single["name"].as_str().unwrap();
+    let (s, v) = clerk
+        .post(
+            &format!("/api/v1/bundle-cases/{id}/corrections"),
+            json!({"checks": [], "note": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("bundle.no_problems")),
+        "{v}"
+    );
+    let (s, v) = clerk
+        .post(
+            &format!("/api/v1/bundle-cases/{id}/corrections"),
+            json!({"checks": [{"material": name, "verdict": "wrong", "reason": "未加盖公章"}], "note": "请补正后一并提交"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["statuses"], json!(["correction_required"]));
+    let (_, v) = firm.get(&format!("/api/v1/bundle-cases/{id}")).await;
+    assert_eq!(v["bundle_case"]["status"], "correction_required");
+    let (s, _) = clerk
+        .post(&format!("/api/v1/bundle-cases/{id}/accept"), json!({}))
+        .await;
+    assert!(s >= 400, "a bundle waiting for corrections is not accepted");
+    let (_, v) = firm.get(&format!("/api/v1/bundle-cases/{id}")).await;
+    assert_eq!(v["bundle_case"]["status"], "correction_required");
+    let (s, v) = firm
+        .upload(
+            &format!("/api/v1/bundle-cases/{id}/materials/{mi}"),
+            "fixed.pdf",
+            pdf("fixed"),
+        )
+        .await;
+    assert_eq!((s, v["parts"].as_i64()), (201, Some(1)), "{v}");
+    let (s, v) = firm
+        .post(&format!("/api/v1/bundle-cases/{id}/submit"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["numbers"].as_array().unwrap().len(), 1);
+    let (_, v) = firm.get(&format!("/api/v1/bundle-cases/{id}")).await;
+    assert_eq!(v["bundle_case"]["status"], "submitted");
+
     // One acceptance at the window: the applicant cannot, the clerk does, for all four.
     let (s, _) = firm
         .post(&format!("/api/v1/bundle-cases/{id}/accept"), json!({}))
         .await;
     assert!(s == 403 || s == 404, "{s}");
-    let clerk = Api::login(&app, "clerk.js", PASSWORD).await;
     let (s, v) = clerk
         .post(&format!("/api/v1/bundle-cases/{id}/accept"), json!({}))
         .await;
