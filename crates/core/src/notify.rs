@@ -17,13 +17,14 @@ pub enum Event {
     Resumed,
     Decided,
     Withdrawn,
+    ResultReady,
     RatingInvitation,
     TaskOpened,
     Supervision,
 }
 
 impl Event {
-    pub const ALL: [Event; 10] = [
+    pub const ALL: [Event; 11] = [
         Event::Submitted,
         Event::CorrectionRequired,
         Event::Accepted,
@@ -31,6 +32,7 @@ impl Event {
         Event::Resumed,
         Event::Decided,
         Event::Withdrawn,
+        Event::ResultReady,
         Event::RatingInvitation,
         Event::TaskOpened,
         Event::Supervision,
@@ -45,6 +47,7 @@ impl Event {
             Event::Resumed => "resumed",
             Event::Decided => "decided",
             Event::Withdrawn => "withdrawn",
+            Event::ResultReady => "result_ready",
             Event::RatingInvitation => "rating_invitation",
             Event::TaskOpened => "task_opened",
             Event::Supervision => "supervision",
@@ -64,6 +67,7 @@ impl Event {
             Event::Resumed => "特别程序结束",
             Event::Decided => "办理结果",
             Event::Withdrawn => "已撤回",
+            Event::ResultReady => "结果可领取",
             Event::RatingInvitation => "好差评邀请",
             Event::TaskOpened => "待办任务",
             Event::Supervision => "督办通知",
@@ -93,6 +97,8 @@ impl Event {
             (Decided, Lang::En) => ("Decision on your case", "Case {{ number }} ({{ item_en }}) is decided: {{ result_en }}.{% if reason %} Reason: {{ reason }}.{% endif %} Track it: {{ url }}"),
             (Withdrawn, Lang::Zh) => ("【一窗】办件已撤回", "您的办件{{ number }}（{{ item }}）已撤回。"),
             (Withdrawn, Lang::En) => ("Case withdrawn", "Case {{ number }} ({{ item_en }}) was withdrawn."),
+            (ResultReady, Lang::Zh) => ("【一窗】办理结果可领取", "您的办件{{ number }}（{{ item }}）的结果文书已制作完成，请凭受理通知书到大厅窗口领取；选择邮寄的将按您留的地址寄出。"),
+            (ResultReady, Lang::En) => ("Your result is ready", "The result of case {{ number }} ({{ item_en }}) is ready: collect it at the hall's window with your receipt, or it is posted to you if you chose post."),
             (RatingInvitation, Lang::Zh) => ("【一窗】请您评价", "您的办件{{ number }}已办结，欢迎对本次服务作出评价（好差评）：{{ url }}"),
             (RatingInvitation, Lang::En) => ("Please rate our service", "Case {{ number }} is done. Please rate the service: {{ url }}"),
             (TaskOpened, Lang::Zh) => ("【一窗】新的待办", "{{ department }}有新的待办：办件{{ number }}（{{ item }}），{{ task }}，请于{{ date }}前处理。"),

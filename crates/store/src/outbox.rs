@@ -47,8 +47,10 @@ fn case_events(before: CaseStatus, after: CaseStatus) -> Vec<Event> {
         _ if before == Suspended && matches!(after, Accepted | InStage) => vec![Event::Resumed],
         Withdrawn => vec![Event::Withdrawn],
         Approved => vec![Event::Decided],
-        Completed if before == Approved => vec![Event::RatingInvitation],
-        Completed | Denied | Rejected => vec![Event::Decided, Event::RatingInvitation],
+        // Completion of an approved case is the result document ready at the window.
+        Completed if before == Approved => vec![Event::ResultReady, Event::RatingInvitation],
+        Completed => vec![Event::Decided, Event::ResultReady, Event::RatingInvitation],
+        Denied | Rejected => vec![Event::Decided, Event::RatingInvitation],
         _ => vec![],
     }
 }

@@ -344,6 +344,12 @@ async fn notices(db: Db) {
         gw.to(PHONE).iter().any(|m| m.text.contains("好差评"))
     })
     .await;
+    until(10, "the result-ready notice", || {
+        gw.to(PHONE)
+            .iter()
+            .any(|m| m.text.contains("结果文书已制作完成"))
+    })
+    .await;
 
     // The delivery log: admins only, addresses masked, the provider's answer kept.
     let (s, _) = clerk.get("/api/v1/admin/deliveries").await;
