@@ -1141,7 +1141,7 @@ async fn receipt(State(st): State<AppState>, c: Caller, Path(key): Path<String>)
                 ul { @for d in &deferred { li { (item.material(&d.material_code).map(|m| m.name.clone()).unwrap_or_default()) " — " (d.due_date.clone().unwrap_or_default()) } } }
             }
             div.row {
-                div { p { "扫码或登录网上办事大厅查询办理进度。" } p { "查询码：" strong { (secret) } } p { "受理时间：" (fmt_ms(v.accepted_at)) } p.muted { "咨询电话：" (item.consultation_phone) "　监督电话：" (item.complaint_phone) } }
+                div { p { "扫码或登录网上办事大厅查询办理进度。" } p { "查询码：" strong #receipt-code { (secret) } } p { "受理时间：" (fmt_ms(v.accepted_at)) } p.muted { "咨询电话：" (item.consultation_phone) "　监督电话：" (item.complaint_phone) } }
                 div style="max-width:200px" { (PreEscaped(crate::qr::svg(&url))) }
             }
             p.noprint { button onclick="window.print()" { (lang.t("打印", "Print")) } }
@@ -1415,6 +1415,7 @@ async fn status_page(
             }
             @if let Some(v) = &found {
                 table #status-result {
+                    tr { th { (lang.t("办件编号", "Case number")) } td #status-number { (v.number) } }
                     tr { th { (lang.t("事项", "Item")) } td { (lang.t(&v.item_name, &v.item_name_en)) } }
                     tr { th { (lang.t("状态", "Status")) } td.status { (lang.t(v.status_zh, v.status_en)) } }
                     tr { th { (lang.t("提交", "Submitted")) } td { (fmt_ms(v.submitted_at)) } }

@@ -155,7 +155,18 @@ async fn browser_correction_round_trip() {
     let Some(driver) = chromedriver().await else {
         return;
     };
-    let app = support::start(Db::Sqlite).await.expect("app");
+    // In-app notices are delivered by the server's own worker, as in a hall.
+    let config = yichuang_server::Config {
+        delivery: Some(yichuang_server::Delivery {
+            policy: yichuang_notify::Policy {
+                idle: std::time::Duration::from_millis(50),
+                ..Default::default()
+            },
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let app = support::start_with(Db::Sqlite, config).await.expect("app");
     let base = app.base.clone();
     let c = browser(&driver).await;
     let files = tempfile::tempdir().unwrap();
@@ -262,7 +273,19 @@ async fn browser_correction_round_trip() {
     );
     let png = c.screenshot().await.unwrap();
     std::fs::write(std::env::temp_dir().join("yichuang-receipt.png"), png).unwrap();
+    // The QR code's address (the pages test checks the code encodes exactly this), opened
+    // by someone without an account: the case, its status and the stage it is in.
+    let code = text(&c, "#receipt-code").await;
     logout(&c).await;
+    c.goto(&format!("{base}/status?n={number}&s={code}"))
+        .await
+        .unwrap();
+    let found = text(&c, "#status-result").await;
+    assert!(
+        found.contains(&number) && found.contains("办理中"),
+        "{found}"
+    );
+    assert!(c.find(Locator::Css(".stage-current")).await.is_ok());
 
     // The housing department works the item's workflow the same day — review, decision,
     // issue of the permit — on the case page: no working day used, within every limit.
@@ -286,6 +309,23 @@ async fn browser_correction_round_trip() {
     assert!(text(&c, "#flow").await.contains("准予许可"));
     assert_eq!(text(&c, "#days-used").await, "0");
     assert_eq!(text(&c, "#on-time").await, "承诺时限内办结");
+    logout(&c).await;
+
+    // The applicant's inbox tells the story: accepted with its date, the result, the rating.
+    login(&c, &base, "11010519491231002X").await;
+    let mut inbox = String::new();
+    for _ in 0..100 {
+        c.goto(&format!("{base}/inbox")).await.unwrap();
+        inbox = text(&c, "#inbox").await;
+        if inbox.contains("请您评价") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for want in ["申请已提交", "请补正材料", "已受理", "办理结果", "请您评价"]
+    {
+        assert!(inbox.contains(want), "inbox lacks {want}: {inbox}");
+    }
     logout(&c).await;
 
     // The supervisor's dashboard drills down from a count to the red cases; the public

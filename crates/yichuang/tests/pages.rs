@@ -252,7 +252,8 @@ async fn flow(db: Db) {
     assert!(number.starts_with("360822-"), "{number}");
     // The QR code encodes the status page's address with the query code printed beside it;
     // following it without an account shows the case and the stage it is in.
-    let i = html.find("查询码：<strong>").unwrap() + "查询码：<strong>".len();
+    let i = html.find("查询码：<strong id=\"receipt-code\">").unwrap()
+        + "查询码：<strong id=\"receipt-code\">".len();
     let code: String = html[i..].chars().take_while(|c| *c != '<').collect();
     let target = format!("{}/status?n={number}&s={code}", app.base);
     assert!(
