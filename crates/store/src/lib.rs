@@ -71,6 +71,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
     (12, include_str!("../migrations/sqlite/0012_task_due.sql")),
     (13, include_str!("../migrations/sqlite/0013_transfers.sql")),
     (14, include_str!("../migrations/sqlite/0014_outbox.sql")),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_bucket_shards.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -105,6 +109,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0013_transfers.sql"),
     ),
     (14, include_str!("../migrations/postgres/0014_outbox.sql")),
+    (
+        15,
+        include_str!("../migrations/postgres/0015_bucket_shards.sql"),
+    ),
 ];
 
 #[derive(Clone)]

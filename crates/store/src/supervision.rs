@@ -211,6 +211,9 @@ impl Store {
     }
 }
 
+/// Open-case buckets per key (matches the `id % 8` of migration 0015 and the rebuild).
+const BUCKET_SHARDS: i64 = 8;
+
 /// Adds `delta` to the open-case bucket of a case (its current dates and handler). Call with
 /// -1 before a change that moves the case out of the bucket and +1 after it.
 pub async fn bucket_delta(c: &mut dyn Tx, case_id: i64, delta: i64) -> Result<()> {
@@ -237,6 +240,7 @@ pub async fn bucket_delta(c: &mut dyn Tx, case_id: i64, delta: i64) -> Result<()
     if !open {
         return Ok(());
     }
+    // Eight shards by case id: concurrent acceptances rarely wait on one row's lock.
     let key = args![
         r.str("region")?,
         r.str("department")?,
@@ -246,12 +250,13 @@ pub async fn bucket_delta(c: &mut dyn Tx, case_id: i64, delta: i64) -> Result<()
         i,
         p,
         l,
+        case_id % BUCKET_SHARDS,
         delta
     ];
     c.exec(
-        "INSERT INTO open_buckets (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, n) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due) DO UPDATE SET n = open_buckets.n + excluded.n",
+        "INSERT INTO open_buckets (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, shard, n) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, shard) DO UPDATE SET n = open_buckets.n + excluded.n",
         key.clone(),
     )
     .await?;
@@ -259,8 +264,8 @@ pub async fn bucket_delta(c: &mut dyn Tx, case_id: i64, delta: i64) -> Result<()
     if delta < 0 {
         c.exec(
             "DELETE FROM open_buckets WHERE region = $1 AND department = $2 AND item_code = $3 AND handled_by = $4 \
-             AND yellow_from = $5 AND internal_due = $6 AND promised_due = $7 AND legal_due = $8 AND n <= 0",
-            key[..8].to_vec(),
+             AND yellow_from = $5 AND internal_due = $6 AND promised_due = $7 AND legal_due = $8 AND shard = $9 AND n <= 0",
+            key[..9].to_vec(),
         )
         .await?;
     }
@@ -274,10 +279,11 @@ impl Store {
             Box::pin(async move {
                 c.exec("DELETE FROM open_buckets", args![]).await?;
                 c.exec(
-                    "INSERT INTO open_buckets (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, n) \
-                     SELECT region, department, item_code, COALESCE(handled_by, 0), yellow_from, internal_due, promised_due, legal_due, COUNT(*) \
-                     FROM cases WHERE status IN ('accepted', 'in_stage') AND promised_due IS NOT NULL AND yellow_from IS NOT NULL \
-                     GROUP BY region, department, item_code, COALESCE(handled_by, 0), yellow_from, internal_due, promised_due, legal_due",
+                    "INSERT INTO open_buckets (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, shard, n) \
+                     SELECT region, department, item_code, COALESCE(handled_by, 0), yellow_from, internal_due, promised_due, legal_due, id % 8, COUNT(*) \
+                     FROM cases WHERE status IN ('accepted', 'in_stage') AND yellow_from IS NOT NULL AND internal_due IS NOT NULL \
+                     AND promised_due IS NOT NULL AND legal_due IS NOT NULL \
+                     GROUP BY region, department, item_code, COALESCE(handled_by, 0), yellow_from, internal_due, promised_due, legal_due, id % 8",
                     args![],
                 )
                 .await?;
