@@ -222,6 +222,8 @@ pub enum TemplateError {
     TooLong { part: &'static str },
     #[error("the {part} template does not work: {message}")]
     Broken { part: &'static str, message: String },
+    #[error("the {part} template can come out empty")]
+    RendersEmpty { part: &'static str },
 }
 
 impl TemplateError {
@@ -233,6 +235,9 @@ impl TemplateError {
             }
             TemplateError::Broken { part, message } => {
                 format!("{}模板有误：{message}", part_zh(part))
+            }
+            TemplateError::RendersEmpty { part } => {
+                format!("{}模板可能生成空白内容", part_zh(part))
             }
         }
     }
@@ -250,6 +255,8 @@ fn env() -> minijinja::Environment<'static> {
     let mut env = minijinja::Environment::new();
     // A misspelt field is an error at save time, not an empty gap in a text sent to thousands.
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    // A template cannot loop its way into holding a worker: rendering has a budget.
+    env.set_fuel(Some(20_000));
     env
 }
 
@@ -284,6 +291,29 @@ pub fn render(
         render_one("subject", subject, fields)?,
         render_one("body", body, fields)?,
     ))
+}
+
+/// The save-time check: the text renders, to something, against the sample and against a
+/// case with nothing optional filled in (no corrections, empty reason, date and result), so
+/// that indexing into a list or relying on a field fails here and not when sent.
+pub fn check(subject: &str, body: &str) -> Result<(), TemplateError> {
+    let sparse = Fields {
+        number: "360822-2026-000001".into(),
+        item: "道路运输经营许可".into(),
+        item_en: "Road transport operating permit".into(),
+        url: "https://example.gov.cn/status".into(),
+        ..Fields::default()
+    };
+    for f in [Fields::sample(), sparse] {
+        let (s, b) = render(subject, body, &f)?;
+        if s.is_empty() {
+            return Err(TemplateError::RendersEmpty { part: "subject" });
+        }
+        if b.is_empty() {
+            return Err(TemplateError::RendersEmpty { part: "body" });
+        }
+    }
+    Ok(())
 }
 
 /// 138****1234: the first three and last four digits stay.
@@ -387,6 +417,27 @@ mod tests {
             render(" ", "x", &f).unwrap_err(),
             TemplateError::Empty { part: "subject" }
         );
+        // What the sample alone would let through: a second correction that a case may lack,
+        // a text that is empty when the reason is.
+        assert!(matches!(
+            check("x", "{{ corrections[1] }}").unwrap_err(),
+            TemplateError::Broken { .. }
+        ));
+        assert_eq!(
+            check("x", "{{ reason }}").unwrap_err(),
+            TemplateError::RendersEmpty { part: "body" }
+        );
+        assert!(check(
+            "x",
+            "{% for i in range(1000) %}{% for j in range(1000) %}x{% endfor %}{% endfor %}"
+        )
+        .is_err());
+        for e in Event::ALL {
+            for l in [Lang::Zh, Lang::En] {
+                let (s, b) = e.default_template(l);
+                check(s, b).unwrap_or_else(|err| panic!("{e} {l:?}: {err}"));
+            }
+        }
         let long = "字".repeat(MAX_TEMPLATE_CHARS + 1);
         assert_eq!(
             render("x", &long, &f).unwrap_err(),

@@ -198,7 +198,9 @@ impl Adapter for HttpSms {
             let answer = format!("{} {}", status.as_u16(), text.trim());
             if status.is_success() {
                 Ok(answer)
-            } else if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
+            } else if status.is_server_error() || matches!(status.as_u16(), 401 | 403 | 408 | 429) {
+                // 401/403 are the hall's credentials or clock, not this notice: retried, and
+                // the breaker pauses the channel, instead of every notice being given up.
                 Err(SendError::Temporary(answer))
             } else {
                 Err(SendError::Permanent(answer))

@@ -82,9 +82,11 @@ enum Breaker {
         until: Instant,
         opened_for: Duration,
     },
-    /// The open time is over: one notice goes through as a probe.
+    /// The open time is over: one notice goes through as a probe. If its answer never comes
+    /// back to the breaker (the pass failed), another probe goes after `until`.
     HalfOpen {
         opened_for: Duration,
+        until: Instant,
     },
 }
 
@@ -146,8 +148,13 @@ impl Deliverer {
         let state = b.entry(ch).or_insert(Breaker::Closed { failures: 0 });
         match *state {
             Breaker::Closed { .. } => Gate::All,
-            Breaker::Open { until, opened_for } if Instant::now() >= until => {
-                *state = Breaker::HalfOpen { opened_for };
+            Breaker::Open { until, opened_for } | Breaker::HalfOpen { opened_for, until }
+                if Instant::now() >= until =>
+            {
+                *state = Breaker::HalfOpen {
+                    opened_for,
+                    until: Instant::now() + self.policy.lease,
+                };
                 Gate::Probe
             }
             Breaker::Open { .. } | Breaker::HalfOpen { .. } => Gate::None,
@@ -176,7 +183,7 @@ impl Deliverer {
                     opened_for: self.policy.breaker_open,
                 }
             }
-            (Breaker::HalfOpen { opened_for } | Breaker::Open { opened_for, .. }, false) => {
+            (Breaker::HalfOpen { opened_for, .. } | Breaker::Open { opened_for, .. }, false) => {
                 let next = (opened_for * 2).min(self.policy.breaker_cap);
                 Breaker::Open {
                     until: Instant::now() + next,
@@ -222,21 +229,25 @@ impl Deliverer {
             let got = self
                 .store
                 .claim_notices(1, &[*ch], self.lease_ms(), &self.public_url)
-                .await?;
-            if got.is_empty() {
-                // Nothing to probe with: stay half-open until there is.
-                let mut b = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(Breaker::HalfOpen { opened_for }) = b.get(ch).copied() {
-                    b.insert(
-                        *ch,
-                        Breaker::Open {
-                            until: Instant::now(),
-                            opened_for,
-                        },
-                    );
+                .await;
+            match got {
+                Ok(got) if !got.is_empty() => claimed.extend(got),
+                other => {
+                    // Nothing to probe with (or the claim failed): probe again next pass.
+                    let mut b = self.breakers.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(Breaker::HalfOpen { opened_for, .. }) = b.get(ch).copied() {
+                        b.insert(
+                            *ch,
+                            Breaker::Open {
+                                until: Instant::now(),
+                                opened_for,
+                            },
+                        );
+                    }
+                    drop(b);
+                    other?;
                 }
             }
-            claimed.extend(got);
         }
         if claimed.is_empty() {
             return Ok(Pass::default());
@@ -265,6 +276,9 @@ impl Deliverer {
                     Delivered::Sent(answer)
                 }
                 Err(SendError::Permanent(e)) => {
+                    // The provider answered: it is up, whatever it thought of this notice.
+                    self.observe(n.channel, true);
+                    let e = e.replace(&n.address, &n.address_masked);
                     pass.given_up += 1;
                     tracing::warn!(id = n.id, to = %n.address_masked, error = %e, "notice refused by the provider");
                     Delivered::GivenUp(format!("refused: {e}"))
@@ -273,6 +287,7 @@ impl Deliverer {
                     if counted && n.attempts >= self.policy.max_attempts =>
                 {
                     self.observe(n.channel, false);
+                    let e = e.replace(&n.address, &n.address_masked);
                     pass.given_up += 1;
                     tracing::warn!(id = n.id, to = %n.address_masked, attempts = n.attempts, error = %e, "notice given up");
                     Delivered::GivenUp(e)

@@ -150,7 +150,7 @@ pub async fn templates_api(State(st): State<AppState>, c: Caller) -> ApiResult {
     }
     let list = st
         .store
-        .notice_templates()
+        .notice_templates(&c.actor())
         .await
         .map_err(store_err(c.lang))?;
     Ok(Json(json!({"templates": list, "fields": FIELDS})).into_response())
@@ -339,36 +339,27 @@ pub enum Lookup {
     Blocked(u64),
 }
 
-/// The status lookup with its brake: from the fifth wrong try in 15 minutes an address waits
-/// a little longer for each answer, from the tenth it is blocked for 15 minutes. The answer
+/// The status lookup with its brake: after five wrong tries in 15 minutes an address waits a
+/// little longer for each answer, after ten it is blocked for 15 minutes. The answer
 /// for "no such case" and "wrong code" is the same, so numbers cannot be probed.
 pub async fn lookup(st: &AppState, addr: &str, n: &str, code: &str) -> Result<Lookup, ApiError> {
     let lang = Lang::Zh;
-    match st.store.status_gate(addr).await.map_err(store_err(lang))? {
+    match st.store.status_try(addr).await.map_err(store_err(lang))? {
         TryGate::Blocked(ms) => return Ok(Lookup::Blocked(ms)),
         TryGate::Slow(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
         TryGate::Open => {}
     }
-    let found = match st
+    match st
         .store
         .case_status(n.trim())
         .await
         .map_err(store_err(lang))?
     {
-        Some(v) if v.unlocks(code.trim()) => Some(v),
-        _ => None,
-    };
-    match found {
-        Some(v) => Ok(Lookup::Found(Box::new(v))),
-        None => match st
-            .store
-            .status_failure(addr)
-            .await
-            .map_err(store_err(lang))?
-        {
-            TryGate::Blocked(ms) => Ok(Lookup::Blocked(ms)),
-            _ => Ok(Lookup::NotFound),
-        },
+        Some(v) if v.unlocks(code.trim()) => {
+            st.store.status_right(addr).await.map_err(store_err(lang))?;
+            Ok(Lookup::Found(Box::new(v)))
+        }
+        _ => Ok(Lookup::NotFound),
     }
 }
 

@@ -196,7 +196,11 @@ async fn admin_view(
         return Err(pe(lang)(crate::error::ApiError::forbidden(lang)));
     }
     let (rows, counts) = load_deliveries(st, c, q).await.map_err(pe(lang))?;
-    let templates = st.store.notice_templates().await.map_err(se(lang))?;
+    let templates = st
+        .store
+        .notice_templates(&c.actor())
+        .await
+        .map_err(se(lang))?;
     let channels: Vec<&str> = st
         .config
         .delivery

@@ -14,19 +14,59 @@ use yichuang_core::notify::{mask_address, Channel, Event, Fields, Lang};
 use yichuang_core::{Actor, ActorKind, CaseStatus, Permission, Role};
 
 /// Edited texts by (event, language): (subject, body).
-type TemplateMap = HashMap<(String, String), (String, String)>;
+type TemplateMap = HashMap<(String, String, String), (String, String)>;
 
-/// Admin-edited texts, read once and replaced on save; the built-in ones fill the gaps.
+/// Where a region's notice texts come from, nearest first: the region itself, the county,
+/// city and province above it, then the platform-wide texts ('').
+pub fn region_chain(code: &str) -> Vec<String> {
+    let mut out = vec![code.to_string()];
+    if code.len() > 6 {
+        out.push(code[..6].to_string());
+    }
+    if code.len() >= 6 && code.is_char_boundary(4) {
+        out.push(format!("{}00", &code[..4]));
+        out.push(format!("{}0000", &code[..2]));
+    }
+    out.push(String::new());
+    out.dedup();
+    out
+}
+
+/// The edited text for a region's notices of an event and language, if any region on its
+/// chain has one.
+fn edited<'m>(
+    m: &'m TemplateMap,
+    region: &str,
+    event: &str,
+    lang: &str,
+) -> Option<&'m (String, String)> {
+    region_chain(region)
+        .into_iter()
+        .find_map(|r| m.get(&(r, event.to_string(), lang.to_string())))
+}
+
+/// Admin-edited texts, read again every few seconds (another server may have saved one) and
+/// at once after a save here; the built-in ones fill the gaps.
 #[derive(Clone, Default)]
-pub(crate) struct Templates(Arc<RwLock<Option<Arc<TemplateMap>>>>);
+pub(crate) struct Templates(Arc<RwLock<Option<ReadTemplates>>>);
+
+/// The texts and when they were read.
+type ReadTemplates = (std::time::Instant, Arc<TemplateMap>);
+
+const TEMPLATES_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Templates {
     fn get(&self) -> Option<Arc<TemplateMap>> {
-        self.0.read().ok().and_then(|g| g.clone())
+        self.0
+            .read()
+            .ok()
+            .and_then(|g| g.clone())
+            .filter(|(at, _)| at.elapsed() < TEMPLATES_FRESH)
+            .map(|(_, m)| m)
     }
     fn set(&self, v: Option<Arc<TemplateMap>>) {
         if let Ok(mut g) = self.0.write() {
-            *g = v;
+            *g = v.map(|m| (std::time::Instant::now(), m));
         }
     }
 }
@@ -98,8 +138,8 @@ async fn enqueue(
         let Some(address) = address else { continue };
         let key = format!("yc-{}-{}", event.code(), random_key());
         c.exec(
-            "INSERT INTO outbox (event, case_id, account_id, channel, address, address_masked, lang, fields, idem_key, status, next_at, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'queued',$10,$10)",
+            "INSERT INTO outbox (event, case_id, account_id, channel, address, address_masked, lang, fields, idem_key, status, next_at, created_at, region) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'queued',$10,$10, COALESCE((SELECT region FROM cases WHERE id = $2), ''))",
             args![event.code(), case_id, to.account_id, ch.code(), &address, mask_address(ch, &address), &to.lang, &json, key, now],
         )
         .await
@@ -120,7 +160,7 @@ fn random_key() -> String {
 async fn case_fields(c: &mut dyn Tx, number: &str) -> Result<Option<(i64, Recipient, Fields)>> {
     let Some(r) = c
         .opt(
-            "SELECT c.id, c.number, c.secret, c.promised_due, c.decision_reason, i.name, i.name_en, \
+            "SELECT c.id, c.number, c.secret, c.promised_due, COALESCE(c.decision_reason, c.reject_reason) AS decision_reason, i.name, i.name_en, \
              a.id AS account_id, a.name AS applicant, a.phone, a.email, a.notify_channels, a.notify_lang \
              FROM cases c JOIN items i ON i.code = c.item_code JOIN accounts a ON a.id = c.applicant_id WHERE c.number = $1",
             args![number],
@@ -338,6 +378,8 @@ pub struct Outgoing {
     pub body: String,
     pub idem_key: String,
     pub attempts: i64,
+    /// The claiming pass's token; the result is recorded only while it still holds.
+    pub claim: String,
 }
 
 /// How a send ended, with the provider's answer.
@@ -383,9 +425,9 @@ pub enum TryGate {
 
 /// Wrong tries counted per address over this window.
 const TRY_WINDOW_MS: i64 = 15 * 60_000;
-/// From this many wrong tries each answer is slowed…
+/// After this many wrong tries each answer is slowed…
 const SLOW_AFTER: i64 = 5;
-/// …and from this many the address is blocked.
+/// …and after this many the address is blocked.
 const BLOCK_AFTER: i64 = 10;
 const BLOCK_MS: i64 = 15 * 60_000;
 
@@ -398,6 +440,14 @@ fn admin_range(actor: &Actor) -> Result<(String, String)> {
         } => Ok(region.code_range()),
         ActorKind::System => Ok((String::new(), "~".into())),
         _ => admin_in_scope(actor).map(|()| (String::new(), String::new())),
+    }
+}
+
+/// The region whose texts an admin edits: their own ('' for the platform itself).
+fn template_region(actor: &Actor) -> String {
+    match &actor.kind {
+        ActorKind::Staff { region, .. } => region.as_str().to_string(),
+        _ => String::new(),
     }
 }
 
@@ -462,14 +512,14 @@ impl Store {
         if let Some(m) = self.templates.get() {
             return Ok(m);
         }
-        let rows = sqlx::query_as::<_, (String, String, String, String)>(
-            "SELECT event, lang, subject, body FROM notice_templates",
+        let rows = sqlx::query_as::<_, (String, String, String, String, String)>(
+            "SELECT region, event, lang, subject, body FROM notice_templates",
         )
         .fetch_all(self.pool())
         .await?;
         let m: HashMap<_, _> = rows
             .into_iter()
-            .map(|(e, l, s, b)| ((e, l), (s, b)))
+            .map(|(r, e, l, s, b)| ((r, e, l), (s, b)))
             .collect();
         let m = Arc::new(m);
         self.templates.set(Some(m.clone()));
@@ -477,12 +527,18 @@ impl Store {
     }
 
     /// Every event's text in both languages, edited or built in.
-    pub async fn notice_templates(&self) -> Result<Vec<TemplateRow>> {
+    /// The texts an admin's region uses: its own where edited, else inherited from above, else
+    /// built in. `edited` is true only for the region's own.
+    pub async fn notice_templates(&self, actor: &Actor) -> Result<Vec<TemplateRow>> {
+        admin_in_scope(actor)?;
+        let region = template_region(actor);
         let m = self.template_map().await?;
         let mut out = Vec::new();
         for e in Event::ALL {
             for l in [Lang::Zh, Lang::En] {
-                let edited = m.get(&(e.code().to_string(), l.code().to_string()));
+                let own =
+                    m.contains_key(&(region.clone(), e.code().to_string(), l.code().to_string()));
+                let edited = edited(&m, &region, e.code(), l.code());
                 let (s, b) = edited
                     .map(|(s, b)| (s.clone(), b.clone()))
                     .unwrap_or_else(|| {
@@ -495,7 +551,7 @@ impl Store {
                     lang: l.code().into(),
                     subject: s,
                     body: b,
-                    edited: edited.is_some(),
+                    edited: own,
                 });
             }
         }
@@ -577,19 +633,19 @@ impl Store {
                 "语言应为 zh 或 en。",
             )
         })?;
-        yichuang_core::notify::render(subject, body, &Fields::sample()).map_err(template_error)?;
+        yichuang_core::notify::check(subject, body).map_err(template_error)?;
         let (actor2, subject, body) = (actor.clone(), subject.to_string(), body.to_string());
         self.write(move |c| {
             Box::pin(async move {
                 c.exec(
-                    "INSERT INTO notice_templates (event, lang, subject, body, updated_by, updated_at) VALUES ($1,$2,$3,$4,$5,$6) \
-                     ON CONFLICT (event, lang) DO UPDATE SET subject = excluded.subject, body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                    args![event.code(), lang.code(), &subject, &body, actor2.account_id, now_ms()],
+                    "INSERT INTO notice_templates (event, lang, subject, body, updated_by, updated_at, region) VALUES ($1,$2,$3,$4,$5,$6,$7) \
+                     ON CONFLICT (region, event, lang) DO UPDATE SET subject = excluded.subject, body = excluded.body, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                    args![event.code(), lang.code(), &subject, &body, actor2.account_id, now_ms(), template_region(&actor2)],
                 )
                 .await?;
                 crate::audit::record(c, &actor2, crate::audit::Entry {
                     action: "notice.template",
-                    detail: format!("{} {}", event.code(), lang.code()),
+                    detail: format!("{} {} {}", template_region(&actor2), event.code(), lang.code()),
                     ..Default::default()
                 })
                 .await
@@ -616,27 +672,34 @@ impl Store {
             return Ok(vec![]);
         }
         let now = now_ms();
-        let skip_sql = format!(
-            " AND channel IN ({})",
-            only.iter()
-                .map(|c| format!("'{}'", c.code()))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
         let lock = if self.backend == Backend::Postgres {
             " FOR UPDATE SKIP LOCKED"
         } else {
             ""
         };
+        // One channel at a time along (channel, next_at): a channel's backlog never slows the
+        // others' claims. The token marks this pass's claims for recording.
         let sql = format!(
-            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id IN \
-             (SELECT id FROM outbox WHERE status IN ('queued', 'failed') AND next_at <= $2 AND locked_until <= $2{skip_sql} \
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1, claim = $4 WHERE id IN \
+             (SELECT id FROM outbox WHERE status IN ('queued', 'failed') AND channel = $5 AND next_at <= $2 AND locked_until <= $2 \
              ORDER BY next_at LIMIT $3{lock}) \
-             RETURNING id, event, channel, address, address_masked, lang, fields, idem_key, attempts"
+             RETURNING id, event, region, channel, address, address_masked, lang, fields, idem_key, attempts, claim"
         );
+        let token = random_key();
+        let channels: Vec<&'static str> = only.iter().map(|c| c.code()).collect();
+        let per = (limit / channels.len() as i64).max(1);
         let rows = self
             .write(move |c| {
-                Box::pin(async move { c.query(&sql, args![now + lease_ms, now, limit]).await })
+                Box::pin(async move {
+                    let mut rows = Vec::new();
+                    for ch in channels {
+                        rows.extend(
+                            c.query(&sql, args![now + lease_ms, now, per, &token, ch])
+                                .await?,
+                        );
+                    }
+                    Ok(rows)
+                })
             })
             .await?;
         if rows.is_empty() {
@@ -644,10 +707,14 @@ impl Store {
         }
         let templates = self.template_map().await?;
         let mut out = Vec::with_capacity(rows.len());
+        let mut unknown = Vec::new();
         for r in rows {
             let event = r.str("event")?;
             let lang = r.str("lang")?;
+            // A notice of an event this build does not know (a newer server wrote it during
+            // a rolling upgrade) waits for that server; put back for a while, uncounted.
             let Some(ev) = Event::parse(&event) else {
+                unknown.push(r.i64("id")?);
                 continue;
             };
             let mut fields: Fields = serde_json::from_str(&r.str("fields")?).unwrap_or_default();
@@ -655,11 +722,14 @@ impl Store {
                 fields.url = format!("{}{}", public_url.trim_end_matches('/'), fields.url);
             }
             let l = Lang::parse(&lang).unwrap_or(Lang::Zh);
-            let (subject, body) = match templates.get(&(event.clone(), lang.clone())) {
+            let (subject, body) = match edited(&templates, &r.str("region")?, &event, &lang) {
                 Some((s, b)) => yichuang_core::notify::render(s, b, &fields),
                 None => Err(yichuang_core::notify::TemplateError::Empty { part: "body" }),
             }
-            .or_else(|_| {
+            .or_else(|e| {
+                if !matches!(e, yichuang_core::notify::TemplateError::Empty { .. }) {
+                    tracing::warn!(event = %ev, lang = %lang, error = %e, "edited notice text failed; the built-in text was sent");
+                }
                 // Only the built-in text is left when no edited one renders; it always does.
                 let (s, b) = ev.default_template(l);
                 yichuang_core::notify::render(s, b, &fields)
@@ -675,7 +745,23 @@ impl Store {
                 body,
                 idem_key: r.str("idem_key")?,
                 attempts: r.i64("attempts")?,
+                claim: r.str("claim")?,
             });
+        }
+        if !unknown.is_empty() {
+            self.write(move |c| {
+                Box::pin(async move {
+                    for id in unknown {
+                        c.exec(
+                            "UPDATE outbox SET attempts = attempts - 1, next_at = $1, locked_until = 0, claim = NULL WHERE id = $2",
+                            args![now + 600_000, id],
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await?;
         }
         Ok(out)
     }
@@ -689,26 +775,32 @@ impl Store {
             Box::pin(async move {
                 let now = now_ms();
                 for (n, r) in results {
-                    let answer_of = |a: &str| a.chars().take(500).collect::<String>();
+                    // Providers often repeat the address in their answer: the log shows it masked.
+                    let answer_of = |a: &str| {
+                        a.replace(&n.address, &n.address_masked)
+                            .chars()
+                            .take(500)
+                            .collect::<String>()
+                    };
                     match r {
                         Delivered::Sent(answer) => {
                             c.exec(
-                                "UPDATE outbox SET status = 'sent', sent_at = $1, provider_answer = $2, subject = $3, body = $4, locked_until = 0 WHERE id = $5",
-                                args![now, answer_of(&answer), &n.subject, &n.body, n.id],
+                                "UPDATE outbox SET status = 'sent', sent_at = $1, provider_answer = $2, subject = $3, body = $4, locked_until = 0, claim = NULL WHERE id = $5 AND claim = $6",
+                                args![now, answer_of(&answer), &n.subject, &n.body, n.id, &n.claim],
                             )
                             .await?;
                         }
                         Delivered::Retry { answer, at, counted } => {
                             c.exec(
-                                "UPDATE outbox SET status = 'failed', next_at = $1, provider_answer = $2, subject = $3, body = $4, locked_until = 0, attempts = attempts - $6 WHERE id = $5",
-                                args![at, answer_of(&answer), &n.subject, &n.body, n.id, i64::from(!counted)],
+                                "UPDATE outbox SET status = 'failed', next_at = $1, provider_answer = $2, subject = $3, body = $4, locked_until = 0, attempts = attempts - $6, claim = NULL WHERE id = $5 AND claim = $7",
+                                args![at, answer_of(&answer), &n.subject, &n.body, n.id, i64::from(!counted), &n.claim],
                             )
                             .await?;
                         }
                         Delivered::GivenUp(answer) => {
                             c.exec(
-                                "UPDATE outbox SET status = 'given_up', provider_answer = $1, subject = $2, body = $3, locked_until = 0 WHERE id = $4",
-                                args![answer_of(&answer), &n.subject, &n.body, n.id],
+                                "UPDATE outbox SET status = 'given_up', provider_answer = $1, subject = $2, body = $3, locked_until = 0, claim = NULL WHERE id = $4 AND claim = $5",
+                                args![answer_of(&answer), &n.subject, &n.body, n.id, &n.claim],
                             )
                             .await?;
                         }
@@ -942,26 +1034,10 @@ impl Store {
         self.notice_prefs(actor).await
     }
 
-    /// Whether a client may try the status page now.
-    pub async fn status_gate(&self, client: &str) -> Result<TryGate> {
-        let row: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT failures, window_start, blocked_until FROM status_tries WHERE client = $1",
-        )
-        .bind(client)
-        .fetch_optional(self.pool())
-        .await?;
-        let now = now_ms();
-        Ok(match row {
-            Some((_, _, blocked)) if blocked > now => TryGate::Blocked((blocked - now) as u64),
-            Some((f, start, _)) if now - start < TRY_WINDOW_MS && f >= SLOW_AFTER => {
-                TryGate::Slow((f - SLOW_AFTER + 1).min(5) as u64 * 1000)
-            }
-            _ => TryGate::Open,
-        })
-    }
-
-    /// Counts a wrong try; the one that reaches the limit blocks the address.
-    pub async fn status_failure(&self, client: &str) -> Result<TryGate> {
+    /// Takes one try for a client before the lookup, counted as wrong until
+    /// [`Store::status_right`] says otherwise. Taking it first, in one statement, means a burst
+    /// of parallel guesses is counted as it arrives rather than after it has been answered.
+    pub async fn status_try(&self, client: &str) -> Result<TryGate> {
         let client = client.to_string();
         self.write(move |c| {
             Box::pin(async move {
@@ -970,14 +1046,20 @@ impl Store {
                     .one(
                         "INSERT INTO status_tries (client, failures, window_start, blocked_until) VALUES ($1, 1, $2, 0) \
                          ON CONFLICT (client) DO UPDATE SET \
-                           failures = CASE WHEN $2 - status_tries.window_start >= $3 THEN 1 ELSE status_tries.failures + 1 END, \
-                           window_start = CASE WHEN $2 - status_tries.window_start >= $3 THEN $2 ELSE status_tries.window_start END \
-                         RETURNING failures",
+                           failures = CASE WHEN status_tries.blocked_until > $2 THEN status_tries.failures \
+                                           WHEN $2 - status_tries.window_start >= $3 THEN 1 ELSE status_tries.failures + 1 END, \
+                           window_start = CASE WHEN status_tries.blocked_until > $2 THEN status_tries.window_start \
+                                               WHEN $2 - status_tries.window_start >= $3 THEN $2 ELSE status_tries.window_start END \
+                         RETURNING failures, blocked_until",
                         args![&client, now, TRY_WINDOW_MS],
                     )
                     .await?;
+                let blocked = r.i64("blocked_until")?;
+                if blocked > now {
+                    return Ok(TryGate::Blocked((blocked - now) as u64));
+                }
                 let f = r.i64("failures")?;
-                if f >= BLOCK_AFTER {
+                if f > BLOCK_AFTER {
                     c.exec(
                         "UPDATE status_tries SET blocked_until = $1, failures = 0, window_start = $2 WHERE client = $3",
                         args![now + BLOCK_MS, now, &client],
@@ -985,11 +1067,27 @@ impl Store {
                     .await?;
                     return Ok(TryGate::Blocked(BLOCK_MS as u64));
                 }
-                Ok(if f >= SLOW_AFTER {
-                    TryGate::Slow((f - SLOW_AFTER + 1).min(5) as u64 * 1000)
+                Ok(if f > SLOW_AFTER {
+                    TryGate::Slow((f - SLOW_AFTER).min(5) as u64 * 1000)
                 } else {
                     TryGate::Open
                 })
+            })
+        })
+        .await
+    }
+
+    /// The try taken by [`Store::status_try`] found its case: it does not count as wrong.
+    pub async fn status_right(&self, client: &str) -> Result<()> {
+        let client = client.to_string();
+        self.write(move |c| {
+            Box::pin(async move {
+                c.exec(
+                    "UPDATE status_tries SET failures = failures - 1 WHERE client = $1 AND failures > 0",
+                    args![&client],
+                )
+                .await
+                .map(|_| ())
             })
         })
         .await
@@ -1036,4 +1134,36 @@ fn parse_event(s: &str) -> Result<Event> {
 
 fn template_error(e: yichuang_core::notify::TemplateError) -> StoreError {
     StoreError::invalid("template.broken", e.to_string(), e.zh())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_region_takes_its_own_texts_then_those_above_it() {
+        assert_eq!(
+            region_chain("360822101"),
+            vec!["360822101", "360822", "360800", "360000", ""]
+        );
+        assert_eq!(
+            region_chain("360822"),
+            vec!["360822", "360800", "360000", ""]
+        );
+        assert_eq!(region_chain("440000"), vec!["440000", ""]);
+        let mut m = TemplateMap::new();
+        let key = |r: &str| (r.to_string(), "submitted".to_string(), "zh".to_string());
+        m.insert(key("360822"), ("county".into(), "x".into()));
+        m.insert(key(""), ("platform".into(), "x".into()));
+        assert_eq!(
+            edited(&m, "360822101", "submitted", "zh").unwrap().0,
+            "county"
+        );
+        assert_eq!(
+            edited(&m, "440000", "submitted", "zh").unwrap().0,
+            "platform"
+        );
+        m.remove(&key(""));
+        assert!(edited(&m, "420105", "submitted", "zh").is_none());
+    }
 }
