@@ -68,7 +68,24 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
 /// Maybe a caller: pages that anyone may see.
 pub struct MaybeCaller(pub Option<Caller>, pub Lang, pub String);
 
-fn client_addr(parts: &Parts) -> String {
+/// The client's address, for audit records and the status page's brake: the peer of the
+/// connection or, behind the hall's reverse proxy (`behind_proxy`), the address that proxy
+/// appended last to X-Forwarded-For (earlier entries are the client's own claims).
+pub(crate) fn client_addr(parts: &Parts, behind_proxy: bool) -> String {
+    if behind_proxy {
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .last()
+            .and_then(|a| a.parse::<std::net::IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip.to_string();
+        }
+    }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -100,7 +117,7 @@ async fn resolve(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiE
         account: s.account,
         csrf: s.csrf,
         via_cookie,
-        addr: client_addr(parts),
+        addr: client_addr(parts, state.config.behind_proxy),
         lang,
     }))
 }
@@ -131,7 +148,7 @@ impl FromRequestParts<AppState> for MaybeCaller {
         Ok(MaybeCaller(
             resolve(parts, state).await?,
             lang,
-            client_addr(parts),
+            client_addr(parts, state.config.behind_proxy),
         ))
     }
 }

@@ -42,6 +42,9 @@ pub struct Config {
     /// The notice delivery worker; none: this process delivers nothing (another one does, or
     /// a test drives it).
     pub delivery: Option<Delivery>,
+    /// Behind the hall's reverse proxy: client addresses come from the X-Forwarded-For entry
+    /// the proxy adds. Off, the header is ignored (anyone could write it).
+    pub behind_proxy: bool,
 }
 
 /// Which providers notices go to, and how hard to try. In-app delivery needs none.
@@ -86,6 +89,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             supervision_every: None,
             delivery: None,
+            behind_proxy: false,
         }
     }
 }

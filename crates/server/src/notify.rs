@@ -342,8 +342,25 @@ pub enum Lookup {
 /// The status lookup with its brake: after five wrong tries in 15 minutes an address waits a
 /// little longer for each answer, after ten it is blocked for 15 minutes. The answer
 /// for "no such case" and "wrong code" is the same, so numbers cannot be probed.
+/// Whose tries a client's count: its address, or for IPv6 its /64 (one household or phone
+/// gets a whole /64 and can pick any address in it).
+pub fn brake_key(addr: &str) -> String {
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V6(v6)) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        _ => addr.to_string(),
+    }
+}
+
 pub async fn lookup(st: &AppState, addr: &str, n: &str, code: &str) -> Result<Lookup, ApiError> {
     let lang = Lang::Zh;
+    let addr = &brake_key(addr);
     match st.store.status_try(addr).await.map_err(store_err(lang))? {
         TryGate::Blocked(ms) => return Ok(Lookup::Blocked(ms)),
         TryGate::Slow(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
@@ -478,4 +495,18 @@ pub async fn public_stages(st: &AppState, number: &str) -> Result<Vec<PublicStag
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::brake_key;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        assert_eq!(brake_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(brake_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(brake_key("::ffff:10.0.0.7"), "10.0.0.7");
+        assert_eq!(brake_key("10.0.0.7"), "10.0.0.7");
+        assert_eq!(brake_key("unknown"), "unknown");
+    }
 }

@@ -189,6 +189,9 @@ struct FileConfig {
     /// Notice delivery: `[notify]` with `worker = false` to leave delivery to another
     /// process, `[notify.smtp]` and `[notify.sms]` for the providers.
     notify: Option<NotifyFile>,
+    /// Behind the hall's reverse proxy (nginx …): take client addresses from the
+    /// X-Forwarded-For entry it adds. Leave off when clients connect directly.
+    behind_proxy: Option<bool>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -247,6 +250,7 @@ fn settings(cli: &Cli, listen: Option<String>) -> Result<Settings, String> {
         0 => None,
         n => Some(std::time::Duration::from_secs(n)),
     };
+    config.behind_proxy = file.behind_proxy.unwrap_or(false);
     let notify = file.notify.unwrap_or_default();
     if notify.worker.unwrap_or(true) {
         let mut policy = yichuang_notify::Policy::default();

@@ -666,3 +666,66 @@ async fn sqlite_shared_outbox() {
 async fn postgres_shared_outbox() {
     shared_outbox(Db::Postgres).await;
 }
+
+/// Behind the hall's reverse proxy the brake counts the address the proxy adds to
+/// X-Forwarded-For, not the entries the client wrote itself.
+async fn proxy_brake(db: Db) {
+    let config = Config {
+        behind_proxy: true,
+        ..Config::default()
+    };
+    let Some(app) = support::start_with(db, config).await else {
+        return;
+    };
+    let url = |code: &str| {
+        format!(
+            "{}/api/v1/public/status?n=360822-20261201-000001-7&s={code}",
+            app.base
+        )
+    };
+    let mut burst = Vec::new();
+    for i in 0..12 {
+        let u = url(&format!("BAD{i:03}"));
+        burst.push(tokio::spawn(async move {
+            support::client()
+                .get(u)
+                .header("x-forwarded-for", "9.9.9.9, 203.0.113.5")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut codes = Vec::new();
+    for b in burst {
+        codes.push(b.await.unwrap());
+    }
+    assert_eq!(codes.iter().filter(|c| **c == 429).count(), 2, "{codes:?}");
+    let status = |fwd: &'static str| {
+        let u = url("BAD999");
+        async move {
+            support::client()
+                .get(u)
+                .header("x-forwarded-for", fwd)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // The same client is blocked whatever it claims first; another client is not.
+    assert_eq!(status("1.1.1.1, 203.0.113.5").await, 429);
+    assert_eq!(status("9.9.9.9, 203.0.113.6").await, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_proxy_brake() {
+    proxy_brake(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_proxy_brake() {
+    proxy_brake(Db::Postgres).await;
+}
