@@ -80,7 +80,7 @@ pub(crate) fn client_addr(parts: &Parts, behind_proxy: bool) -> String {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .last()
+            .next_back()
             .and_then(|a| a.parse::<std::net::IpAddr>().ok());
         if let Some(ip) = forwarded {
             return ip.to_string();
