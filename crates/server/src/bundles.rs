@@ -231,7 +231,7 @@ pub struct AcceptBody {
     pub checks: Vec<CheckByName>,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, Clone, utoipa::ToSchema)]
 pub struct CheckByName {
     pub material: String,
     pub verdict: String,
@@ -239,6 +239,18 @@ pub struct CheckByName {
     pub reason: String,
     #[serde(default)]
     pub due_date: Option<String>,
+}
+
+impl From<CheckByName> for MaterialCheck {
+    /// The store expands a verdict given by material name to each part's own code.
+    fn from(k: CheckByName) -> MaterialCheck {
+        MaterialCheck {
+            material_code: k.material,
+            verdict: k.verdict,
+            reason: k.reason,
+            due_date: k.due_date,
+        }
+    }
 }
 
 /// One acceptance for the whole bundle (window clerk): every part accepted in one
@@ -270,12 +282,7 @@ pub async fn accept_api(
         .iter()
         .filter(|m| v.uploaded.contains(&m.name))
         .map(|m| match b.checks.iter().find(|k| k.material == m.name) {
-            Some(k) => MaterialCheck {
-                material_code: m.name.clone(),
-                verdict: k.verdict.clone(),
-                reason: k.reason.clone(),
-                due_date: k.due_date.clone(),
-            },
+            Some(k) => MaterialCheck::from(k.clone()),
             None => MaterialCheck {
                 material_code: m.name.clone(),
                 verdict: "ok".into(),
@@ -314,16 +321,7 @@ pub async fn corrections_api(
     Json(b): Json<CorrectionsBody>,
 ) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
-    let checks = b
-        .checks
-        .into_iter()
-        .map(|k| MaterialCheck {
-            material_code: k.material,
-            verdict: k.verdict,
-            reason: k.reason,
-            due_date: k.due_date,
-        })
-        .collect();
+    let checks = b.checks.into_iter().map(MaterialCheck::from).collect();
     let statuses = st
         .store
         .correct_bundle(&c.actor(), id, checks, b.note)

@@ -153,24 +153,16 @@ pub async fn templates_api(State(st): State<AppState>, c: Caller) -> ApiResult {
         .notice_templates(&c.actor())
         .await
         .map_err(store_err(c.lang))?;
-    Ok(Json(json!({"templates": list, "fields": FIELDS})).into_response())
+    Ok(Json(json!({"templates": list, "fields": fields()})).into_response())
 }
 
-/// What a text can say, for the admin page.
-pub const FIELDS: &[&str] = &[
-    "number",
-    "item",
-    "item_en",
-    "applicant",
-    "department",
-    "task",
-    "date",
-    "reason",
-    "result",
-    "result_en",
-    "corrections",
-    "url",
-];
+/// What a text can say, for the admin page: the fields every notice renders from.
+pub fn fields() -> Vec<String> {
+    match serde_json::to_value(yichuang_core::notify::Fields::default()) {
+        Ok(serde_json::Value::Object(m)) => m.into_iter().map(|(k, _)| k).collect(),
+        _ => Vec::new(),
+    }
+}
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct TemplateBody {

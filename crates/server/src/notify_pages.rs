@@ -274,7 +274,7 @@ async fn admin_view(
             h2 { (lang.t("通知模板", "Notice templates")) }
             p.muted {
                 (lang.t("可用字段：", "Fields: "))
-                @for f in crate::notify::FIELDS { code { "{{ " (f) " }}" } " " }
+                @for f in crate::notify::fields() { code { "{{ " (f) " }}" } " " }
                 (lang.t("。补正清单：", ". The correction list: ")) code { "{% for c in corrections %}{{ c }}{% endfor %}" }
             }
             @for t in &templates {

@@ -120,6 +120,22 @@ fn check_keys(g: &BundleGuide, form: &BTreeMap<String, String>) -> Result<()> {
     }
 }
 
+/// A bundle's verdicts name shared materials; each part checks them under its own codes.
+fn part_checks(item: &ServiceItem, checks: &[MaterialCheck]) -> Vec<MaterialCheck> {
+    item.materials
+        .iter()
+        .filter_map(|m| {
+            checks
+                .iter()
+                .find(|k| k.material_code == m.name)
+                .map(|k| MaterialCheck {
+                    material_code: m.code.clone(),
+                    ..k.clone()
+                })
+        })
+        .collect()
+}
+
 fn no_bundle() -> StoreError {
     StoreError::not_found(
         "bundle.not_found",
@@ -393,21 +409,7 @@ impl Store {
                             "该一件事已受理。",
                         ));
                     }
-                    // Verdicts name shared materials by the part's own codes: the caller gives
-                    // them per material name, expanded here to each part.
-                    let mine: Vec<MaterialCheck> = row
-                        .item
-                        .materials
-                        .iter()
-                        .filter_map(|m| {
-                            checks.iter().find(|k| k.material_code == m.name).map(|k| {
-                                MaterialCheck {
-                                    material_code: m.code.clone(),
-                                    ..k.clone()
-                                }
-                            })
-                        })
-                        .collect();
+                    let mine = part_checks(&row.item, &checks);
                     out.push(
                         decide_in(
                             c,
@@ -457,19 +459,7 @@ impl Store {
                     if row.status != CaseStatus::Submitted {
                         continue;
                     }
-                    let mine: Vec<MaterialCheck> = row
-                        .item
-                        .materials
-                        .iter()
-                        .filter_map(|m| {
-                            checks.iter().find(|k| k.material_code == m.name).map(|k| {
-                                MaterialCheck {
-                                    material_code: m.code.clone(),
-                                    ..k.clone()
-                                }
-                            })
-                        })
-                        .collect();
+                    let mine = part_checks(&row.item, &checks);
                     if !mine.iter().any(|k| matches!(k.verdict.as_str(), "missing" | "wrong")) {
                         continue;
                     }

@@ -120,10 +120,11 @@ impl Recipient {
 async fn enqueue(
     c: &mut dyn Tx,
     event: Event,
-    case_id: Option<i64>,
+    case: (i64, &str),
     to: &Recipient,
     fields: &Fields,
 ) -> Result<usize> {
+    let (case_id, region) = case;
     let channels = Channel::parse_list(&to.channels).unwrap_or_default();
     let json = serde_json::to_string(fields).unwrap_or_else(|_| "{}".into());
     let now = now_ms();
@@ -139,14 +140,21 @@ async fn enqueue(
         let key = format!("yc-{}-{}", event.code(), random_key());
         c.exec(
             "INSERT INTO outbox (event, case_id, account_id, channel, address, address_masked, lang, fields, idem_key, status, next_at, created_at, region) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'queued',$10,$10, COALESCE((SELECT region FROM cases WHERE id = $2), ''))",
-            args![event.code(), case_id, to.account_id, ch.code(), &address, mask_address(ch, &address), &to.lang, &json, key, now],
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'queued',$10,$10,$11)",
+            args![event.code(), case_id, to.account_id, ch.code(), &address, mask_address(ch, &address), &to.lang, &json, key, now, region],
         )
         .await
         .map(|_| ())?;
         n += 1;
     }
     Ok(n)
+}
+
+/// Texts link to pages by path; the public address goes in front when they are rendered.
+fn absolute(url: &mut String, public_url: &str) {
+    if url.starts_with('/') {
+        *url = format!("{}{}", public_url.trim_end_matches('/'), url);
+    }
 }
 
 fn random_key() -> String {
@@ -157,10 +165,18 @@ fn random_key() -> String {
 
 /// The facts a case's notice texts use, read in the caller's transaction. The link is a path;
 /// the worker puts the public address in front when it renders.
-async fn case_fields(c: &mut dyn Tx, number: &str) -> Result<Option<(i64, Recipient, Fields)>> {
+/// A case's notice facts, with where it is and who applied.
+struct CaseFacts {
+    case_id: i64,
+    region: String,
+    to: Recipient,
+    fields: Fields,
+}
+
+async fn case_fields(c: &mut dyn Tx, number: &str) -> Result<Option<CaseFacts>> {
     let Some(r) = c
         .opt(
-            "SELECT c.id, c.number, c.secret, c.promised_due, COALESCE(c.decision_reason, c.reject_reason) AS decision_reason, i.name, i.name_en, \
+            "SELECT c.id, c.region, c.number, c.secret, c.promised_due, COALESCE(c.decision_reason, c.reject_reason) AS decision_reason, i.name, i.name_en, \
              a.id AS account_id, a.name AS applicant, a.phone, a.email, a.notify_channels, a.notify_lang \
              FROM cases c JOIN items i ON i.code = c.item_code JOIN accounts a ON a.id = c.applicant_id WHERE c.number = $1",
             args![number],
@@ -184,7 +200,12 @@ async fn case_fields(c: &mut dyn Tx, number: &str) -> Result<Option<(i64, Recipi
     if fields.item_en.is_empty() {
         fields.item_en = fields.item.clone();
     }
-    Ok(Some((case_id, to, fields)))
+    Ok(Some(CaseFacts {
+        case_id,
+        region: r.str("region")?,
+        to,
+        fields,
+    }))
 }
 
 /// Called with every audited case change: writes the applicant's notices for the changes
@@ -200,7 +221,13 @@ pub(crate) async fn on_case_change(
     if events.is_empty() {
         return Ok(());
     }
-    let Some((case_id, to, mut fields)) = case_fields(c, number).await? else {
+    let Some(CaseFacts {
+        case_id,
+        region,
+        to,
+        mut fields,
+    }) = case_fields(c, number).await?
+    else {
         return Ok(());
     };
     let (result, result_en) = match after {
@@ -229,7 +256,7 @@ pub(crate) async fn on_case_change(
             }
             _ => {}
         }
-        enqueue(c, event, Some(case_id), &to, &fields).await?;
+        enqueue(c, event, (case_id, &region), &to, &fields).await?;
     }
     Ok(())
 }
@@ -288,7 +315,7 @@ pub(crate) async fn on_task_opened(
     if staff.is_empty() {
         return Ok(());
     }
-    let Some(mut fields) = staff_fields(c, case_id).await? else {
+    let Some((region, mut fields)) = staff_fields(c, case_id).await? else {
         return Ok(());
     };
     fields.department = department_name(c, department).await?;
@@ -296,7 +323,7 @@ pub(crate) async fn on_task_opened(
     fields.date = due.to_string();
     for r in staff {
         let to = Recipient::read(&r, "id")?;
-        enqueue(c, Event::TaskOpened, Some(case_id), &to, &fields).await?;
+        enqueue(c, Event::TaskOpened, (case_id, &region), &to, &fields).await?;
     }
     Ok(())
 }
@@ -322,7 +349,7 @@ pub(crate) async fn on_supervision(
         return Ok(());
     };
     let to = Recipient::read(&r, "id")?;
-    let Some(mut fields) = staff_fields(c, case_id).await? else {
+    let Some((region, mut fields)) = staff_fields(c, case_id).await? else {
         return Ok(());
     };
     if let Some(d) = r.opt_str("department")? {
@@ -330,14 +357,15 @@ pub(crate) async fn on_supervision(
     }
     fields.reason = comment.to_string();
     fields.date = reply_by.unwrap_or_default().to_string();
-    enqueue(c, Event::Supervision, Some(case_id), &to, &fields).await?;
+    enqueue(c, Event::Supervision, (case_id, &region), &to, &fields).await?;
     Ok(())
 }
 
-async fn staff_fields(c: &mut dyn Tx, case_id: i64) -> Result<Option<Fields>> {
+/// A case's facts for staff notices, with its region.
+async fn staff_fields(c: &mut dyn Tx, case_id: i64) -> Result<Option<(String, Fields)>> {
     let Some(r) = c
         .opt(
-            "SELECT c.id, c.number, i.name, i.name_en, a.name AS applicant FROM cases c JOIN items i ON i.code = c.item_code \
+            "SELECT c.id, c.region, c.number, i.name, i.name_en, a.name AS applicant FROM cases c JOIN items i ON i.code = c.item_code \
              JOIN accounts a ON a.id = c.applicant_id WHERE c.id = $1",
             args![case_id],
         )
@@ -346,14 +374,17 @@ async fn staff_fields(c: &mut dyn Tx, case_id: i64) -> Result<Option<Fields>> {
         return Ok(None);
     };
     let number = r.opt_str("number")?.unwrap_or_default();
-    Ok(Some(Fields {
-        url: format!("/cases/{case_id}"),
-        number,
-        item: r.str("name")?,
-        item_en: r.str("name_en")?,
-        applicant: r.str("applicant")?,
-        ..Fields::default()
-    }))
+    Ok(Some((
+        r.str("region")?,
+        Fields {
+            url: format!("/cases/{case_id}"),
+            number,
+            item: r.str("name")?,
+            item_en: r.str("name_en")?,
+            applicant: r.str("applicant")?,
+            ..Fields::default()
+        },
+    )))
 }
 
 async fn department_name(c: &mut dyn Tx, code: &str) -> Result<String> {
@@ -573,22 +604,26 @@ impl Store {
         let mut fields = match case_number.map(str::trim).filter(|n| !n.is_empty()) {
             Some(n) => {
                 let n = n.to_string();
-                let region_ok = |region: &str| actor.may_in(Permission::ReadCases, region);
                 let found = self
-                    .read_tx(move |c| Box::pin(async move { case_fields(c, &n).await }))
+                    .read_tx(move |c| {
+                        Box::pin(async move {
+                            let Some(facts) = case_fields(c, &n).await? else {
+                                return Ok(None);
+                            };
+                            let corrections = corrections(c, facts.case_id).await?;
+                            Ok(Some((facts, corrections)))
+                        })
+                    })
                     .await?;
-                let Some((case_id, _, mut f)) = found else {
+                let Some((facts, corrections)) = found else {
                     return Err(StoreError::no_case());
                 };
-                let region: String = sqlx::query_scalar("SELECT region FROM cases WHERE id = $1")
-                    .bind(case_id)
-                    .fetch_one(self.pool())
-                    .await?;
-                if !region_ok(&region) {
+                if !actor.may_in(Permission::ReadCases, &facts.region) {
                     return Err(StoreError::no_case());
                 }
+                let mut f = facts.fields;
+                f.corrections = corrections;
                 let sample = Fields::sample();
-                f.corrections = corrections_preview(self, case_id).await?;
                 if f.corrections.is_empty() && event == Event::CorrectionRequired {
                     f.corrections = sample.corrections;
                 }
@@ -608,9 +643,7 @@ impl Store {
             }
             None => Fields::sample(),
         };
-        if fields.url.starts_with('/') {
-            fields.url = format!("{}{}", public_url.trim_end_matches('/'), fields.url);
-        }
+        absolute(&mut fields.url, public_url);
         yichuang_core::notify::render(subject, body, &fields).map_err(template_error)
     }
 
@@ -718,9 +751,7 @@ impl Store {
                 continue;
             };
             let mut fields: Fields = serde_json::from_str(&r.str("fields")?).unwrap_or_default();
-            if fields.url.starts_with('/') {
-                fields.url = format!("{}{}", public_url.trim_end_matches('/'), fields.url);
-            }
+            absolute(&mut fields.url, public_url);
             let l = Lang::parse(&lang).unwrap_or(Lang::Zh);
             let (subject, body) = match edited(&templates, &r.str("region")?, &event, &lang) {
                 Some((s, b)) => yichuang_core::notify::render(s, b, &fields),
@@ -1114,12 +1145,6 @@ impl Store {
         .fetch_all(self.pool())
         .await?)
     }
-}
-
-async fn corrections_preview(store: &Store, case_id: i64) -> Result<Vec<String>> {
-    store
-        .read_tx(move |c| Box::pin(async move { corrections(c, case_id).await }))
-        .await
 }
 
 fn parse_event(s: &str) -> Result<Event> {

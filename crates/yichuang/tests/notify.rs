@@ -567,7 +567,9 @@ async fn postgres_status_brake() {
 async fn outage(db: Db) {
     let gw = Gateway::start().await;
     let smtp = SmtpSink::start().await;
-    gw.set_mode(Mode::Down);
+    // The outage begins with the gateway refusing the hall's credentials: a pause, not a
+    // reason to give every notice up.
+    gw.set_mode(Mode::Unauthorized);
     let Some(app) = start(db, &gw, &smtp).await else {
         return;
     };
@@ -576,13 +578,15 @@ async fn outage(db: Db) {
     for _ in 0..N {
         submitted_case(&a).await;
     }
-    // Half the outage down, half hanging past the client's timeout: 6 s here, a minute with
+    // Half the outage refused (1 s) then down, half hanging past the client's timeout: 6 s here, a minute with
     // YICHUANG_OUTAGE_SECS=60.
     let secs: u64 = std::env::var("YICHUANG_OUTAGE_SECS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(6);
-    tokio::time::sleep(Duration::from_secs(secs / 2)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    gw.set_mode(Mode::Down);
+    tokio::time::sleep(Duration::from_secs(secs / 2 - 1)).await;
     gw.set_mode(Mode::Hang);
     tokio::time::sleep(Duration::from_secs(secs - secs / 2)).await;
     let during = gw.requests();

@@ -115,6 +115,8 @@ pub enum Mode {
     Up,
     /// Answers 503.
     Down,
+    /// Answers 401, as a gateway does to a rotated secret or a skewed clock.
+    Unauthorized,
     /// Never answers (the client's timeout ends it).
     Hang,
 }
@@ -239,6 +241,12 @@ async fn handle(
             return (
                 StatusCode::SERVICE_UNAVAILABLE,
                 r#"{"code":"Unavailable"}"#.into(),
+            )
+        }
+        Mode::Unauthorized => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                r#"{"code":"InvalidAccessKey"}"#.into(),
             )
         }
         Mode::Hang => {
