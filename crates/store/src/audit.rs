@@ -59,16 +59,26 @@ pub async fn record(c: &mut dyn Tx, actor: &Actor, e: Entry<'_>) -> Result<()> {
         None => format!("account:{}", actor.account_id),
     };
     let at = now_ms();
-    // The upsert takes the stream's row lock on PostgreSQL, so a chain never forks; setting the
-    // hash to itself makes RETURNING give the current head in the same statement.
-    let prev = c
-        .one(
+    let serial = c.serial();
+    let prev = if serial {
+        // One writer: the stream's last record is its head.
+        c.opt_text(
+            "SELECT hash FROM audit WHERE stream = $1 ORDER BY id DESC LIMIT 1",
+            args![&stream],
+        )
+        .await?
+        .unwrap_or_default()
+    } else {
+        // The upsert takes the stream's row lock on PostgreSQL, so a chain never forks; setting
+        // the hash to itself makes RETURNING give the current head in the same statement.
+        c.one(
             "INSERT INTO audit_heads (stream, hash) VALUES ($1, '') \
              ON CONFLICT (stream) DO UPDATE SET hash = audit_heads.hash RETURNING hash",
             args![&stream],
         )
         .await?
-        .str("hash")?;
+        .str("hash")?
+    };
     let hash = digest(
         &prev,
         at,
@@ -83,11 +93,13 @@ pub async fn record(c: &mut dyn Tx, actor: &Actor, e: Entry<'_>) -> Result<()> {
         args![at, &stream, actor.account_id, actor.role_name(), e.action, e.case_number, e.status_before, e.status_after, &actor.client_addr, &e.detail, &prev, &hash],
     )
     .await?;
-    c.exec(
-        "UPDATE audit_heads SET hash = $1 WHERE stream = $2",
-        args![&hash, &stream],
-    )
-    .await?;
+    if !serial {
+        c.exec(
+            "UPDATE audit_heads SET hash = $1 WHERE stream = $2",
+            args![&hash, &stream],
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -75,6 +75,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         15,
         include_str!("../migrations/sqlite/0015_bucket_shards.sql"),
     ),
+    (
+        16,
+        include_str!("../migrations/sqlite/0016_lean_writes.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -112,6 +116,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         15,
         include_str!("../migrations/postgres/0015_bucket_shards.sql"),
+    ),
+    (
+        16,
+        include_str!("../migrations/postgres/0016_lean_writes.sql"),
     ),
 ];
 

@@ -146,6 +146,11 @@ pub trait Tx: Send {
     fn query<'a>(&'a mut self, sql: &'a str, args: Vec<Val>) -> BoxFuture<'a, Result<Vec<Row>>>;
     /// Runs several statements without parameters (migrations).
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>>;
+    /// True when no other command can run at the same time (the SQLite writer thread), so a
+    /// read-then-write needs no lock.
+    fn serial(&self) -> bool {
+        false
+    }
 }
 
 impl dyn Tx + '_ {
@@ -259,6 +264,9 @@ impl Tx for LiteTx<'_> {
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
         let r = self.conn.execute_batch(sql).map_err(lite_err);
         Box::pin(std::future::ready(r))
+    }
+    fn serial(&self) -> bool {
+        true
     }
 }
 

@@ -41,21 +41,29 @@ impl Writer {
             )));
         }
         conn.set_prepared_statement_cache_capacity(256);
+        // Each command's savepoint keeps the pages it changes in a sub-journal; on the default
+        // temporary file that is two write() calls per page, more than the commit's own writes.
+        conn.execute_batch("PRAGMA temp_store=MEMORY;")
+            .map_err(|e| StoreError::Unavailable(format!("sqlite pragmas: {e}")))?;
         // Checkpoints (copying the WAL back into the database file, with its own fsync) run on
         // a thread of their own, so a commit never waits behind one.
         conn.execute_batch("PRAGMA wal_autocheckpoint=0;")
             .map_err(|e| StoreError::Unavailable(format!("sqlite pragmas: {e}")))?;
         let (alive, watch) = std::sync::mpsc::channel::<()>();
+        // One checkpoint at a time: SQLite refuses a second at once rather than waiting, and
+        // the checkpointer thread's passes would leave the writer's restarts no gap.
+        let turn = std::sync::Arc::new(std::sync::Mutex::new(()));
+        let ck_turn = turn.clone();
         let ck_path = path.to_string();
         std::thread::Builder::new()
             .name("yichuang-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(&ck_path, watch))
+            .spawn(move || checkpoint_loop(&ck_path, watch, ck_turn))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpointer: {e}")))?;
         let (tx, rx) = mpsc::channel::<Job>(8192);
         std::thread::Builder::new()
             .name("yichuang-sqlite-writer".into())
             .spawn(move || {
-                writer_loop(&mut conn, rx);
+                writer_loop(&mut conn, rx, &turn);
                 drop(alive);
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
@@ -122,16 +130,21 @@ fn exec(conn: &rusqlite::Connection, sql: &str) -> std::result::Result<(), Strin
         .map_err(|e| e.to_string())
 }
 
-/// Every 200 ms a passive checkpoint, which never blocks the writer or readers; ends with the
-/// writer.
-fn checkpoint_loop(path: &str, writer: std::sync::mpsc::Receiver<()>) {
+/// Every 50 ms a passive checkpoint, which never blocks readers or the writer's commits; ends
+/// with the writer.
+fn checkpoint_loop(
+    path: &str,
+    writer: std::sync::mpsc::Receiver<()>,
+    turn: std::sync::Arc<std::sync::Mutex<()>>,
+) {
     let Ok(conn) = rusqlite::Connection::open(path) else {
         return;
     };
     let _ = conn.execute_batch("PRAGMA busy_timeout=1000;");
     loop {
-        match writer.recv_timeout(std::time::Duration::from_millis(200)) {
+        match writer.recv_timeout(std::time::Duration::from_millis(50)) {
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                let _turn = turn.lock().unwrap_or_else(|p| p.into_inner());
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                     tracing::warn!(error = %e, "checkpoint failed");
                 }
@@ -141,7 +154,20 @@ fn checkpoint_loop(path: &str, writer: std::sync::mpsc::Receiver<()>) {
     }
 }
 
-fn writer_loop(conn: &mut rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
+/// How often the writer finishes a checkpoint itself. The log can only start again from its
+/// beginning when a write transaction begins with every frame copied back, which never happens
+/// by itself under a steady stream of commits: the log then grows without end (over a gigabyte
+/// in the lifecycle benchmark) and every commit pays to extend the file. The checkpointer
+/// thread has copied most frames by then, so this copies only the last few; the next batch
+/// starts the log again unless a reader is still in it (then the next round does).
+const RESTART_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+fn writer_loop(
+    conn: &mut rusqlite::Connection,
+    mut rx: mpsc::Receiver<Job>,
+    turn: &std::sync::Mutex<()>,
+) {
+    let mut last_restart = std::time::Instant::now();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -198,6 +224,13 @@ fn writer_loop(conn: &mut rusqlite::Connection, mut rx: mpsc::Receiver<Job>) {
         };
         for d in dones {
             d(result.clone());
+        }
+        if last_restart.elapsed() >= RESTART_EVERY {
+            let _turn = turn.lock().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "checkpoint failed");
+            }
+            last_restart = std::time::Instant::now();
         }
     }
 }

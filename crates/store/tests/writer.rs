@@ -67,3 +67,48 @@ async fn a_panicking_command_does_not_stop_the_writer() {
     s.set_meta("after", "1").await.unwrap();
     assert_eq!(s.meta("after").await.unwrap().as_deref(), Some("1"));
 }
+
+/// Under a steady stream of commits, with readers reading all along, the write-ahead log must
+/// start again from its beginning now and then instead of growing with everything ever written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_stays_small_under_steady_writes() {
+    let (s, d) = store().await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (s, stop) = (s.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                s.meta("w0-0").await.unwrap();
+            }
+        })
+    };
+    // 64 clients writing 4 KB rows for three seconds.
+    let body = "x".repeat(4096);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut tasks = Vec::new();
+    for w in 0..64 {
+        let (s, body) = (s.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while std::time::Instant::now() < until {
+                s.set_meta(&format!("w{w}-{n}"), &body).await.unwrap();
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut rows = 0;
+    for t in tasks {
+        rows += t.await.unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    reader.await.unwrap();
+    let written = rows * 4096;
+    let wal = std::fs::metadata(d.path().join("w.db-wal")).unwrap().len();
+    assert!(
+        wal < written / 2,
+        "the log grew to {} MB for {} MB written",
+        wal >> 20,
+        written >> 20
+    );
+}
