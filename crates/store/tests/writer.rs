@@ -105,6 +105,7 @@ async fn the_log_stays_small_under_steady_writes() {
     reader.await.unwrap();
     let written = rows * 4096;
     let wal = std::fs::metadata(d.path().join("w.db-wal")).unwrap().len();
+    eprintln!("log {} MB for {} MB written", wal >> 20, written >> 20);
     assert!(
         wal < written / 2,
         "the log grew to {} MB for {} MB written",
