@@ -45,8 +45,8 @@ impl Writer {
         // temporary file that is two write() calls per page, more than the commit's own writes.
         conn.execute_batch("PRAGMA temp_store=MEMORY;")
             .map_err(|e| StoreError::Unavailable(format!("sqlite pragmas: {e}")))?;
-        // Checkpoints (copying the WAL back into the database file, with its own fsync) run on
-        // a thread of their own, so a commit never waits behind one.
+        // Checkpoints (copying the WAL back into the database file, with its own fsync) run
+        // mostly on a thread of their own; the writer only finishes one every RESTART_EVERY.
         conn.execute_batch("PRAGMA wal_autocheckpoint=0;")
             .map_err(|e| StoreError::Unavailable(format!("sqlite pragmas: {e}")))?;
         let (alive, watch) = std::sync::mpsc::channel::<()>();
