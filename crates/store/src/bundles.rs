@@ -214,13 +214,17 @@ impl Store {
         .await
     }
 
+    /// The part cases of a bundle application; not found when it has none.
     async fn bundle_parts(&self, app: i64) -> Result<Vec<i64>> {
-        Ok(
+        let parts: Vec<i64> =
             sqlx::query_scalar("SELECT id FROM cases WHERE bundle_app = $1 ORDER BY id")
                 .bind(app)
                 .fetch_all(self.pool())
-                .await?,
-        )
+                .await?;
+        if parts.is_empty() {
+            return Err(no_bundle());
+        }
+        Ok(parts)
     }
 
     /// Saves the shared form on every part (each keeps the fields its item has).
@@ -295,9 +299,6 @@ impl Store {
         file: NewSubmission,
     ) -> Result<usize> {
         let parts = self.bundle_parts(app).await?;
-        if parts.is_empty() {
-            return Err(no_bundle());
-        }
         let (actor, name) = (actor.clone(), material_name.to_string());
         self.write(move |c| {
             Box::pin(async move {
@@ -338,9 +339,6 @@ impl Store {
     /// Submits every part at once: all get their numbers, or none does.
     pub async fn submit_bundle(&self, actor: &Actor, app: i64) -> Result<Vec<String>> {
         let parts = self.bundle_parts(app).await?;
-        if parts.is_empty() {
-            return Err(no_bundle());
-        }
         let today = self.today();
         let actor = actor.clone();
         self.write(move |c| {
@@ -384,10 +382,7 @@ impl Store {
         checks: Vec<MaterialCheck>,
     ) -> Result<Vec<CaseStatus>> {
         let parts = self.bundle_parts(app).await?;
-        let Some(first) = parts.first() else {
-            return Err(no_bundle());
-        };
-        let cal = self.case_calendar(*first).await?;
+        let cal = self.case_calendar(parts[0]).await?;
         let today = self.today();
         let actor = actor.clone();
         self.write(move |c| {
@@ -446,9 +441,6 @@ impl Store {
         note: String,
     ) -> Result<Vec<CaseStatus>> {
         let parts = self.bundle_parts(app).await?;
-        if parts.is_empty() {
-            return Err(no_bundle());
-        }
         let today = self.today();
         let actor = actor.clone();
         self.write(move |c| {
