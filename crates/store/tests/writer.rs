@@ -82,9 +82,9 @@ async fn the_log_stays_small_under_steady_writes() {
             }
         })
     };
-    // 64 clients writing 4 KB rows for three seconds.
+    // 64 clients writing 4 KB rows for six seconds.
     let body = "x".repeat(4096);
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(6);
     let mut tasks = Vec::new();
     for w in 0..64 {
         let (s, body) = (s.clone(), body.clone());
@@ -106,8 +106,10 @@ async fn the_log_stays_small_under_steady_writes() {
     let written = rows * 4096;
     let wal = std::fs::metadata(d.path().join("w.db-wal")).unwrap().len();
     eprintln!("log {} MB for {} MB written", wal >> 20, written >> 20);
+    // A 4 KB row takes two pages, so a log that never starts again holds at least twice what
+    // was written; one started again every second holds about the last second's frames.
     assert!(
-        wal < written / 2,
+        wal < written,
         "the log grew to {} MB for {} MB written",
         wal >> 20,
         written >> 20

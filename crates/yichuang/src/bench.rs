@@ -227,13 +227,13 @@ async fn bench_backend(
             due_date: None,
         },
     ];
-    let work = prepare_drafts(&store, &actors, per, &form).await?;
+    let work = prepare_drafts(&store, &actors, per, ITEM, &form).await?;
     let (lat, cases, elapsed) = submit_accept(&store, &clerk, &checks, work).await?;
     let mut out = vec![record("submit_accept", name, lat, elapsed, conc)];
     // The same steps for applicants who chose no channel: the difference is what writing
     // the notices (two per step: SMS and in-app) costs.
     set_channels(&store, "").await?;
-    let work = prepare_drafts(&store, &actors, per, &form).await?;
+    let work = prepare_drafts(&store, &actors, per, ITEM, &form).await?;
     let (lat, _, elapsed) = submit_accept(&store, &clerk, &checks, work).await?;
     out.push(record("submit_accept_quiet", name, lat, elapsed, conc));
     set_channels(&store, "inapp,sms").await?;
@@ -384,28 +384,7 @@ async fn bench_lifecycle(
     if !args.json {
         eprintln!("== {name}: preparing {} workflow cases…", per * conc);
     }
-    let mut work = Vec::new();
-    for a in actors {
-        let mut ids = Vec::with_capacity(per);
-        for _ in 0..per {
-            let id = store
-                .create_draft(a, FLOW_ITEM, form.clone(), false)
-                .await
-                .map_err(e)?;
-            for m in ["M01", "M03"] {
-                let sub = NewSubmission {
-                    material_code: m.into(),
-                    hash: "0".repeat(64),
-                    file_name: "bench.pdf".into(),
-                    content_type: "application/pdf".into(),
-                    size: 1000,
-                };
-                store.add_submission(a, id, sub).await.map_err(e)?;
-            }
-            ids.push(id);
-        }
-        work.push((a.clone(), ids));
-    }
+    let work = prepare_drafts(store, actors, per, FLOW_ITEM, form).await?;
     let checks: Vec<MaterialCheck> = ["M01", "M03"]
         .iter()
         .map(|m| MaterialCheck {
@@ -712,21 +691,23 @@ mod tempdir {
 
 type Work = Vec<(Actor, Vec<i64>)>;
 
-/// Untimed: `per` drafts with their materials for each applicant.
+/// Untimed: `per` drafts with their materials for each applicant, the applicants' drafts
+/// interleaved as they would arrive at a hall (cases in flight together are neighbours).
 async fn prepare_drafts(
     store: &Store,
     actors: &[Actor],
     per: usize,
+    item: &str,
     form: &BTreeMap<String, String>,
 ) -> Result<Work, String> {
     let mut tasks = Vec::new();
     for a in actors.iter().cloned() {
-        let (store, form) = (store.clone(), form.clone());
+        let (store, form, item) = (store.clone(), form.clone(), item.to_string());
         tasks.push(tokio::spawn(async move {
             let mut ids = Vec::with_capacity(per);
             for _ in 0..per {
                 let id = store
-                    .create_draft(&a, ITEM, form.clone(), false)
+                    .create_draft(&a, &item, form.clone(), false)
                     .await
                     .map_err(|e| e.to_string())?;
                 for m in ["M01", "M03"] {
