@@ -191,23 +191,50 @@ impl dyn Tx + '_ {
 /// SQLite through rusqlite, on the writer thread.
 pub(crate) struct LiteTx<'c> {
     pub(crate) conn: &'c mut rusqlite::Connection,
+    pub(crate) shapes: &'c mut Shapes,
+}
+
+/// What the writer learns once about each statement it runs: which argument each SQLite
+/// parameter takes and the result's column names. Looking both up per run (a walk of the
+/// parameter list per parameter, a string per column per query) cost several microseconds a
+/// statement, and the writer runs forty-odd statements per case lifecycle.
+#[derive(Default)]
+pub(crate) struct Shapes(std::collections::HashMap<Box<str>, Shape>);
+
+struct Shape {
+    /// For SQLite's parameter i (from 1), the index of its value in the arguments.
+    params: Vec<usize>,
+    names: Arc<[String]>,
 }
 
 fn lite_err(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(format!("sqlite: {e}"))
 }
 
-/// Binds `$n` parameters by their number, as sqlx does, whatever order they appear in.
-fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Val]) -> Result<()> {
-    for i in 1..=stmt.parameter_count() {
-        let n: usize = stmt
-            .parameter_name(i)
-            .and_then(|p| p.strip_prefix('$'))
-            .and_then(|p| p.parse().ok())
-            .ok_or_else(|| StoreError::Unavailable(format!("parameter {i} is not $n")))?;
+impl Shape {
+    /// `$n` parameters are bound by their number, as sqlx does, whatever order they appear in.
+    fn of(stmt: &rusqlite::Statement<'_>) -> Result<Shape> {
+        let params = (1..=stmt.parameter_count())
+            .map(|i| {
+                stmt.parameter_name(i)
+                    .and_then(|p| p.strip_prefix('$'))
+                    .and_then(|p| p.parse::<usize>().ok())
+                    .filter(|n| *n >= 1)
+                    .map(|n| n - 1)
+                    .ok_or_else(|| StoreError::Unavailable(format!("parameter {i} is not $n")))
+            })
+            .collect::<Result<_>>()?;
+        let names = stmt.column_names().into_iter().map(String::from).collect();
+        Ok(Shape { params, names })
+    }
+}
+
+fn bind(stmt: &mut rusqlite::Statement<'_>, shape: &Shape, args: &[Val]) -> Result<()> {
+    for (i, n) in shape.params.iter().enumerate() {
         let v = args
-            .get(n - 1)
-            .ok_or_else(|| StoreError::Unavailable(format!("no value for ${n}")))?;
+            .get(*n)
+            .ok_or_else(|| StoreError::Unavailable(format!("no value for ${}", n + 1)))?;
+        let i = i + 1;
         let r = match v {
             Val::Int(x) => stmt.raw_bind_parameter(i, x),
             Val::Text(t) => stmt.raw_bind_parameter(i, t),
@@ -219,15 +246,32 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Val]) -> Result<()> {
 }
 
 impl LiteTx<'_> {
-    fn exec_now(&mut self, sql: &str, args: &[Val]) -> Result<u64> {
+    /// The statement, prepared once, with its arguments bound.
+    fn bound(
+        &mut self,
+        sql: &str,
+        args: &[Val],
+    ) -> Result<(rusqlite::CachedStatement<'_>, Arc<[String]>)> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(lite_err)?;
-        bind(&mut stmt, args)?;
+        let shape = match self.shapes.0.get(sql) {
+            Some(s) => s,
+            None => {
+                // Statements built with values in their text would grow this without end.
+                if self.shapes.0.len() >= 1024 {
+                    self.shapes.0.clear();
+                }
+                self.shapes.0.entry(sql.into()).or_insert(Shape::of(&stmt)?)
+            }
+        };
+        bind(&mut stmt, shape, args)?;
+        Ok((stmt, shape.names.clone()))
+    }
+    fn exec_now(&mut self, sql: &str, args: &[Val]) -> Result<u64> {
+        let (mut stmt, _) = self.bound(sql, args)?;
         stmt.raw_execute().map(|n| n as u64).map_err(lite_err)
     }
     fn query_now(&mut self, sql: &str, args: &[Val]) -> Result<Vec<Row>> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(lite_err)?;
-        bind(&mut stmt, args)?;
-        let names: Arc<[String]> = stmt.column_names().into_iter().map(String::from).collect();
+        let (mut stmt, names) = self.bound(sql, args)?;
         let n = names.len();
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();

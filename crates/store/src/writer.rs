@@ -176,6 +176,7 @@ fn writer_loop(
     turn: &std::sync::Mutex<()>,
 ) {
     let mut last_restart = std::time::Instant::now();
+    let mut shapes = crate::tx::Shapes::default();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -200,7 +201,10 @@ fn writer_loop(
             // A command that panics is rolled back alone and its caller told "unavailable";
             // the writer, and every other command, carries on.
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let mut tx = LiteTx { conn: &mut *conn };
+                let mut tx = LiteTx {
+                    conn: &mut *conn,
+                    shapes: &mut shapes,
+                };
                 futures::executor::block_on(job(&mut tx))
             }));
             let (ok, done) = match ran {
