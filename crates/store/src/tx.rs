@@ -306,6 +306,8 @@ impl Tx for LiteTx<'_> {
         Box::pin(std::future::ready(r))
     }
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
+        // Schema changes (migrations) can change a statement's columns.
+        self.shapes.0.clear();
         let r = self.conn.execute_batch(sql).map_err(lite_err);
         Box::pin(std::future::ready(r))
     }

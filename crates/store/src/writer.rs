@@ -166,16 +166,21 @@ fn checkpoint_loop(
 /// by itself under a steady stream of commits: the log then grows without end (over a gigabyte
 /// in the lifecycle benchmark) and every commit pays to extend the file. The checkpointer
 /// thread has copied most frames by then, so this copies only the last few; the next batch
-/// starts the log again unless a reader is still in it (then the next round does). Once a
-/// second bounds the log to about a second of commits (~100 MB at the benchmark's peak).
+/// starts the log again unless a reader is still in it. Once a second bounds the log to about
+/// a second of commits (~100 MB at the benchmark's peak).
 const RESTART_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// When the checkpointer thread is mid-pass (a second of frames can take a while to copy) or
+/// a reader kept the writer from copying everything, it tries again this much later: it never
+/// waits for the thread, and a long reader does not make it checkpoint after every commit.
+const RESTART_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
 
 fn writer_loop(
     conn: &mut rusqlite::Connection,
     mut rx: mpsc::Receiver<Job>,
     turn: &std::sync::Mutex<()>,
 ) {
-    let mut last_restart = std::time::Instant::now();
+    let mut next_restart = std::time::Instant::now() + RESTART_EVERY;
     let mut shapes = crate::tx::Shapes::default();
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -237,26 +242,39 @@ fn writer_loop(
         for d in dones {
             d(result.clone());
         }
-        if last_restart.elapsed() >= RESTART_EVERY {
-            let _turn = turn.lock().unwrap_or_else(|p| p.into_inner());
-            // (busy, frames in the log, frames copied back)
-            let ck = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
-            });
-            match ck {
-                // All copied: the next batch starts the log again. Otherwise (a reader still
-                // needs old frames) it tries again after the next commit, not a second later.
-                Ok((0, log, copied)) if log == copied => last_restart = std::time::Instant::now(),
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "checkpoint failed");
-                    last_restart = std::time::Instant::now();
-                }
-            }
+        let now = std::time::Instant::now();
+        if now >= next_restart {
+            next_restart = now + finish_checkpoint(conn, turn);
+        }
+    }
+}
+
+/// Finishes a checkpoint unless the checkpointer thread is copying; returns when to try next.
+fn finish_checkpoint(
+    conn: &rusqlite::Connection,
+    turn: &std::sync::Mutex<()>,
+) -> std::time::Duration {
+    let _turn = match turn.try_lock() {
+        Ok(t) => t,
+        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return RESTART_RETRY,
+    };
+    // (busy, frames in the log, frames copied back)
+    let ck = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    });
+    match ck {
+        // All copied: the next batch starts the log again.
+        Ok((0, log, copied)) if log == copied => RESTART_EVERY,
+        // A reader still needs old frames.
+        Ok(_) => RESTART_RETRY,
+        Err(e) => {
+            tracing::warn!(error = %e, "checkpoint failed");
+            RESTART_EVERY
         }
     }
 }
