@@ -176,9 +176,11 @@ impl Store {
                     ));
                 }
                 let flow = c
-                    .one("SELECT workflow FROM cases WHERE id = $1", args![id])
-                    .await?
-                    .opt_str("workflow")?;
+                    .opt(
+                        "SELECT case_id FROM case_flows WHERE case_id = $1",
+                        args![id],
+                    )
+                    .await?;
                 if flow.is_some() {
                     return Err(StoreError::conflict(
                         "case.has_workflow",

@@ -9,6 +9,8 @@ use crate::cases::{audit_case, Page};
 use crate::tx::Tx;
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use yichuang_core::calendar::{parse_date, Calendar};
 use yichuang_core::workflow::{
     step, Ctx, Flow, FlowCommand, FlowError, FlowEvent, Stage, StageKind, Task, TaskState,
@@ -188,23 +190,45 @@ pub(crate) struct Loaded {
     pub status: CaseStatus,
     pub region: String,
     pub department: String,
-    pub stages: Vec<Stage>,
+    pub stages: Arc<Vec<Stage>>,
     pub flow: Flow,
     pub ids: Vec<i64>,
 }
 
+/// Workflow snapshots parsed, by their text: a case's every step read and parsed the same JSON,
+/// and cases of one item version share it. Keyed by content, so any store may share it.
+static PARSED: LazyLock<Mutex<HashMap<String, Arc<Vec<Stage>>>>> = LazyLock::new(Default::default);
+
+fn parsed(case_id: i64, def: String) -> Result<Arc<Vec<Stage>>> {
+    let mut cache = PARSED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(s) = cache.get(&def) {
+        return Ok(s.clone());
+    }
+    let stages: Arc<Vec<Stage>> = Arc::new(
+        serde_json::from_str(&def)
+            .map_err(|e| StoreError::Unavailable(format!("workflow of case {case_id}: {e}")))?,
+    );
+    // Every catalog edit makes a new snapshot; old ones are dropped wholesale now and then.
+    if cache.len() >= 256 {
+        cache.clear();
+    }
+    cache.insert(def, stages.clone());
+    Ok(stages)
+}
+
 pub(crate) async fn load(c: &mut dyn Tx, case_id: i64) -> Result<Option<Loaded>> {
     let r = c
-        .one(
-            "SELECT number, status, region, department, workflow, flow_stage, flow_result FROM cases WHERE id = $1",
+        .opt(
+            "SELECT c.number, c.status, c.region, c.department, f.stages, c.flow_stage, c.flow_result \
+             FROM cases c LEFT JOIN case_flows f ON f.case_id = c.id WHERE c.id = $1",
             args![case_id],
         )
-        .await?;
-    let Some(def) = r.opt_str("workflow")? else {
+        .await?
+        .ok_or_else(StoreError::no_case)?;
+    let Some(def) = r.opt_str("stages")? else {
         return Ok(None);
     };
-    let stages: Vec<Stage> = serde_json::from_str(&def)
-        .map_err(|e| StoreError::Unavailable(format!("workflow of case {case_id}: {e}")))?;
+    let stages = parsed(case_id, def)?;
     let status = r.str("status")?;
     let mut flow = Flow {
         started: r.opt_i64("flow_stage")?.is_some(),
@@ -312,8 +336,10 @@ pub(crate) async fn save(
         }
     }
     if !l.flow.started || l.flow.stage != next.stage || l.flow.result != next.result {
+        // A task's own changes are guarded by its state; the case's version moves with the
+        // case's stage, as with its status.
         c.exec(
-            "UPDATE cases SET flow_stage = $1, flow_result = $2 WHERE id = $3",
+            "UPDATE cases SET flow_stage = $1, flow_result = $2, version = version + 1 WHERE id = $3",
             args![next.stage as i64, next.result.map(i64::from), case_id],
         )
         .await?;
@@ -382,10 +408,10 @@ pub(crate) async fn start(
     today: time::Date,
 ) -> Result<()> {
     c.exec(
-        "UPDATE cases SET workflow = $1 WHERE id = $2",
+        "INSERT INTO case_flows (case_id, stages) VALUES ($1, $2)",
         args![
-            serde_json::to_string(stages).unwrap_or_else(|_| "[]".into()),
-            case_id
+            case_id,
+            serde_json::to_string(stages).unwrap_or_else(|_| "[]".into())
         ],
     )
     .await?;
@@ -394,7 +420,7 @@ pub(crate) async fn start(
         status: CaseStatus::InStage,
         region: region.to_string(),
         department: department.to_string(),
-        stages: stages.to_vec(),
+        stages: Arc::new(stages.to_vec()),
         flow: Flow::default(),
         ids: Vec::new(),
     };
@@ -431,14 +457,14 @@ pub(crate) async fn run(
     };
     // The case row's lock orders commands on one case: two departments answering at the same
     // moment must not both see the other's task still open (and leave the stage unfinished).
-    if c.exec(
-        "UPDATE cases SET version = version + 1 WHERE id = $1",
-        args![case_id],
-    )
-    .await?
-        != 1
-    {
-        return Err(StoreError::no_case());
+    // The SQLite writer runs one command at a time, so there it needs none.
+    if !c.serial() {
+        c.opt(
+            "SELECT id FROM cases WHERE id = $1 FOR UPDATE",
+            args![case_id],
+        )
+        .await?
+        .ok_or_else(StoreError::no_case)?;
     }
     let Some(l) = load(c, case_id).await? else {
         return Err(FlowError::NotStarted.into());
@@ -849,11 +875,11 @@ impl Store {
 
     /// The stages of a case's workflow (the snapshot taken at acceptance).
     pub async fn case_stages(&self, case_id: i64) -> Result<Vec<Stage>> {
-        let def: Option<String> = sqlx::query_scalar("SELECT workflow FROM cases WHERE id = $1")
-            .bind(case_id)
-            .fetch_optional(self.pool())
-            .await?
-            .flatten();
+        let def: Option<String> =
+            sqlx::query_scalar("SELECT stages FROM case_flows WHERE case_id = $1")
+                .bind(case_id)
+                .fetch_optional(self.pool())
+                .await?;
         Ok(def
             .and_then(|d| serde_json::from_str(&d).ok())
             .unwrap_or_default())

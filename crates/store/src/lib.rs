@@ -79,6 +79,7 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         16,
         include_str!("../migrations/sqlite/0016_lean_writes.sql"),
     ),
+    (17, include_str!("../migrations/sqlite/0017_lean_cases.sql")),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -120,6 +121,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         16,
         include_str!("../migrations/postgres/0016_lean_writes.sql"),
+    ),
+    (
+        17,
+        include_str!("../migrations/postgres/0017_lean_cases.sql"),
     ),
 ];
 

@@ -920,8 +920,8 @@ impl Store {
     pub async fn inbox_notices(&self, actor: &Actor, page: Page) -> Result<Vec<InboxNotice>> {
         use sqlx::Row as _;
         let rows = sqlx::query(
-            "SELECT id, event, case_id, subject, body, created_at, read_at FROM outbox \
-             WHERE account_id = $1 AND channel = 'inapp' AND status = 'sent' AND id < $2 ORDER BY id DESC LIMIT $3",
+            "SELECT o.id, o.event, o.case_id, o.subject, o.body, o.created_at, o.read_at FROM cases c JOIN outbox o ON o.case_id = c.id \
+             WHERE c.applicant_id = $1 AND o.account_id = $1 AND o.channel = 'inapp' AND o.status = 'sent' AND o.id < $2 ORDER BY o.id DESC LIMIT $3",
         )
         .bind(actor.account_id)
         .bind(page.cursor.unwrap_or(i64::MAX))
@@ -951,7 +951,8 @@ impl Store {
         self.write(move |c| {
             Box::pin(async move {
                 c.exec(
-                    "UPDATE outbox SET read_at = $1 WHERE account_id = $2 AND channel = 'inapp' AND read_at IS NULL AND id <= $3",
+                    "UPDATE outbox SET read_at = $1 WHERE case_id IN (SELECT id FROM cases WHERE applicant_id = $2) \
+                     AND account_id = $2 AND channel = 'inapp' AND read_at IS NULL AND id <= $3",
                     args![now_ms(), who, up_to],
                 )
                 .await

@@ -245,6 +245,22 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, shape: &Shape, args: &[Val]) -> Resu
     Ok(())
 }
 
+static ID: std::sync::LazyLock<Arc<[String]>> =
+    std::sync::LazyLock::new(|| Arc::new(["id".to_string()]));
+
+/// `INSERT INTO t (…) VALUES (…) RETURNING id`, one row into a table whose `id` is its row id,
+/// without the RETURNING: SQLite runs every RETURNING through a temporary table (it doubled the
+/// cost of an insert), and the row id it just assigned is the same answer.
+fn one_row_insert(sql: &str) -> Option<&str> {
+    let insert = sql.strip_suffix(" RETURNING id")?;
+    (insert.starts_with("INSERT INTO ")
+        && insert.contains(" VALUES (")
+        && !insert.contains("(id,")
+        && !insert.contains("SELECT")
+        && !insert.contains("ON CONFLICT"))
+    .then_some(insert)
+}
+
 impl LiteTx<'_> {
     /// The statement, prepared once, with its arguments bound.
     fn bound(
@@ -271,6 +287,15 @@ impl LiteTx<'_> {
         stmt.raw_execute().map(|n| n as u64).map_err(lite_err)
     }
     fn query_now(&mut self, sql: &str, args: &[Val]) -> Result<Vec<Row>> {
+        if let Some(insert) = one_row_insert(sql) {
+            return Ok(match self.exec_now(insert, args)? {
+                1 => vec![Row {
+                    names: ID.clone(),
+                    vals: vec![Val::Int(self.conn.last_insert_rowid())],
+                }],
+                _ => vec![],
+            });
+        }
         let (mut stmt, names) = self.bound(sql, args)?;
         let n = names.len();
         let mut rows = stmt.raw_query();
@@ -378,5 +403,31 @@ impl Tx for SqlxTx<'_> {
             sqlx::Executor::execute(&mut *self.conn, sql).await?;
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_row_insert;
+
+    #[test]
+    fn only_a_one_row_insert_returning_its_row_id_is_run_without_returning() {
+        assert_eq!(
+            one_row_insert("INSERT INTO tasks (case_id, seq) VALUES ($1,$2) RETURNING id"),
+            Some("INSERT INTO tasks (case_id, seq) VALUES ($1,$2)")
+        );
+        for kept in [
+            // Zero or many rows.
+            "INSERT INTO outbox (event) SELECT event FROM outbox WHERE id = $1 RETURNING id",
+            // An upsert's row may be an old one.
+            "INSERT INTO t (k) VALUES ($1) ON CONFLICT (k) DO UPDATE SET n = n + 1 RETURNING id",
+            // The caller chose the id; it need not be the row id.
+            "INSERT INTO halls (id, name) VALUES ($1, $2) RETURNING id",
+            // Other columns.
+            "INSERT INTO t (k) VALUES ($1) RETURNING id, k",
+            "UPDATE t SET k = $1 RETURNING id",
+        ] {
+            assert_eq!(one_row_insert(kept), None, "{kept}");
+        }
     }
 }

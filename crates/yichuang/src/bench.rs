@@ -314,8 +314,9 @@ async fn bench_backend(
 const FLOW_ITEM: &str = "360822-ZJJ-XK-902";
 const FLOW_DEPTS: [&str; 3] = ["360822-ZJJ", "360822-STHJJ", "360822-QXJ"];
 
-/// Complete lifecycles: submit, accept (the parallel review opens), three departments answer,
-/// the decision concludes the case — six durable commands each, 64 cases in flight.
+/// Complete lifecycles: submit, accept (the parallel review opens), three departments answer
+/// (at the same moment, each on its own), the decision concludes the case — six durable
+/// commands each, 64 cases in flight.
 async fn bench_lifecycle(
     name: &str,
     store: &Store,
@@ -414,20 +415,21 @@ async fn bench_lifecycle(
                     .window_decision(&clerk, id, checks.clone(), Some(WindowDecision::Accept))
                     .await
                     .map_err(e)?;
-                // The inbox read: the three departments' tasks.
+                // The inbox read: the three departments' tasks. Each department answers on
+                // its own, as in a hall, so their answers arrive together; whichever
+                // completes the stage opens the decision.
                 let open = store.case_tasks(id).await.map_err(e)?;
-                let mut next = Vec::new();
-                for (task, who) in open.iter().zip(reviewers.iter()) {
+                let answers = open.iter().zip(reviewers.iter()).map(|(task, who)| {
                     let answer = TaskAction::Answer {
                         consent: true,
                         opinion: "无意见".into(),
                         legal_basis: String::new(),
                     };
-                    next = store
-                        .task_action(who, task.id, answer)
-                        .await
-                        .map_err(e)?
-                        .opened;
+                    store.task_action(who, task.id, answer)
+                });
+                let mut next = Vec::new();
+                for r in futures::future::join_all(answers).await {
+                    next.extend(r.map_err(e)?.opened);
                 }
                 let decision = *next.first().ok_or("no decision task")?;
                 let answer = TaskAction::Answer {

@@ -185,6 +185,15 @@ async fn notices(db: Db) {
     }
     assert!(inbox_has(&v, "submitted"), "{v}");
     assert_eq!(v["unread"], 1);
+    // Marking read reaches the person's own notices (found through their cases) and only those.
+    let newest = v["notices"][0]["id"].as_i64().unwrap();
+    let (s, r) = a
+        .post("/api/v1/me/notices/read", json!({"up_to": newest}))
+        .await;
+    assert_eq!((s, r["marked"].as_i64()), (200, Some(1)), "{r}");
+    let (_, v) = a.get("/api/v1/me/notices").await;
+    assert_eq!(v["unread"], 0, "{v}");
+    assert_eq!(v["notices"][0]["read"], true, "{v}");
 
     // The correction notice lists every problem at once.
     let clerk = Api::login(&app, "clerk.js", PASSWORD).await;
