@@ -881,7 +881,8 @@ impl Store {
                 .fetch_optional(self.pool())
                 .await?;
         Ok(def
-            .and_then(|d| serde_json::from_str(&d).ok())
+            .and_then(|d| parsed(case_id, d).ok())
+            .map(|s| s.to_vec())
             .unwrap_or_default())
     }
 

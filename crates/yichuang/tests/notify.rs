@@ -185,7 +185,7 @@ async fn notices(db: Db) {
     }
     assert!(inbox_has(&v, "submitted"), "{v}");
     assert_eq!(v["unread"], 1);
-    // Marking read reaches the person's own notices (found through their cases) and only those.
+    // Marking read reaches the person's notices, found through their cases.
     let newest = v["notices"][0]["id"].as_i64().unwrap();
     let (s, r) = a
         .post("/api/v1/me/notices/read", json!({"up_to": newest}))

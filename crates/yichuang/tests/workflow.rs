@@ -507,3 +507,60 @@ async fn sqlite_demo_default_consent() {
 async fn postgres_demo_default_consent() {
     demo_default_consent(Db::Postgres).await;
 }
+
+/// Every department of a parallel review answers at the same instant: the last answer to be
+/// written sees all the others, so the stage completes and the decision opens exactly once.
+/// (On PostgreSQL the case row's lock orders them; without it each answer could see the
+/// others still open and leave the stage unfinished.)
+async fn parallel_answers_at_once(db: Db) {
+    use yichuang_store::flows::TaskAction;
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let answer = || TaskAction::Answer {
+        consent: true,
+        opinion: "同意".into(),
+        legal_basis: String::new(),
+    };
+    let (a, b) = (
+        actor(&app, "360822-zrzyj.a").await,
+        actor(&app, "360822-zrzyj.b").await,
+    );
+    for _ in 0..3 {
+        let (id, _) = new_case(&app, PARALLEL).await;
+        let review = open_tasks(&app, id).await[0].0;
+        app.store.task_action(&a, review, answer()).await.unwrap();
+        app.store
+            .task_action(&b, review, TaskAction::Approve)
+            .await
+            .unwrap();
+        let tasks = open_tasks(&app, id).await;
+        assert_eq!(tasks.len(), 4, "{tasks:?}");
+        let mut reviewers = Vec::new();
+        for (_, dept, _) in &tasks {
+            reviewers.push(actor(&app, &format!("{}.a", dept.to_lowercase())).await);
+        }
+        let answers = tasks
+            .iter()
+            .zip(&reviewers)
+            .map(|((task, ..), who)| app.store.task_action(who, *task, answer()));
+        let opened: Vec<i64> = futures::future::join_all(answers)
+            .await
+            .into_iter()
+            .flat_map(|r| r.unwrap().opened)
+            .collect();
+        let open = open_tasks(&app, id).await;
+        assert_eq!(open.len(), 1, "on to the decision: {open:?}");
+        assert_eq!(opened, vec![open[0].0], "the decision opened once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_parallel_answers_at_once() {
+    parallel_answers_at_once(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_parallel_answers_at_once() {
+    parallel_answers_at_once(Db::Postgres).await;
+}
