@@ -293,12 +293,13 @@ impl Store {
     }
 
     /// Runs `f` in one transaction and commits it before returning. On SQLite, concurrent
-    /// commands are grouped into one commit (each in its own savepoint, so one failing command
-    /// rolls back alone); on PostgreSQL each runs in its own transaction on the pool.
+    /// commands are grouped into one commit, and one failing command rolls back alone (which
+    /// may mean running the others again: `f` is cloned for each run, and must do nothing
+    /// outside the transaction); on PostgreSQL each runs in its own transaction on the pool.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut dyn Tx) -> BoxFuture<'c, Result<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn Tx) -> BoxFuture<'c, Result<T>> + Clone + Send + 'static,
     {
         self.writer.run(f).await
     }

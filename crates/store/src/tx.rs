@@ -192,6 +192,9 @@ impl dyn Tx + '_ {
 pub(crate) struct LiteTx<'c> {
     pub(crate) conn: &'c mut rusqlite::Connection,
     pub(crate) shapes: &'c mut Shapes,
+    /// Whether the command ran anything but a read: a failed command that only read needs
+    /// nothing undone, so the writer can run commands without a savepoint each.
+    pub(crate) wrote: bool,
 }
 
 /// What the writer learns once about each statement it runs: which argument each SQLite
@@ -269,6 +272,7 @@ impl LiteTx<'_> {
         args: &[Val],
     ) -> Result<(rusqlite::CachedStatement<'_>, Arc<[String]>)> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(lite_err)?;
+        self.wrote |= !stmt.readonly();
         let shape = match self.shapes.0.get(sql) {
             Some(s) => s,
             None => {
@@ -333,6 +337,7 @@ impl Tx for LiteTx<'_> {
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
         // Schema changes (migrations) can change a statement's columns.
         self.shapes.0.clear();
+        self.wrote = true;
         let r = self.conn.execute_batch(sql).map_err(lite_err);
         Box::pin(std::future::ready(r))
     }

@@ -1,17 +1,23 @@
 //! The write path. SQLite allows one writer, so one thread owns a synchronous write connection
-//! and groups whatever commands are waiting into one durable commit, each command in its own
-//! savepoint (one failing command rolls back alone). This is what lets thousands of commands a
-//! second be acknowledged only after their commit is on disk. PostgreSQL runs each command in
-//! its own transaction from the pool and groups commits itself.
+//! and groups whatever commands are waiting into one durable commit. This is what lets
+//! thousands of commands a second be acknowledged only after their commit is on disk.
+//! One failing command must not take the others with it: commands run without savepoints
+//! (a savepoint copies every page its command touches), a failed command that only read needs
+//! nothing undone, and when one fails having written, the batch is rolled back and run again
+//! with each command in its own savepoint, so it rolls back alone. PostgreSQL runs each
+//! command in its own transaction from the pool and groups commits itself.
 
 use crate::tx::{LiteTx, SqlxTx, Tx};
 use crate::{Result, StoreError};
 use futures::future::BoxFuture;
 use sqlx::AnyPool;
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
 type Done = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
-type Job = Box<dyn for<'c> FnOnce(&'c mut dyn Tx) -> BoxFuture<'c, (bool, Done)> + Send>;
+/// A command; the writer may run it twice (see the module's note), and only the last run's
+/// `Done` answers the caller.
+type Job = Box<dyn for<'c> FnMut(&'c mut dyn Tx) -> BoxFuture<'c, (bool, Done)> + Send>;
 
 /// Most commands in one commit; bounds the latency one batch adds to the next.
 const MAX_BATCH: usize = 512;
@@ -73,7 +79,7 @@ impl Writer {
     pub(crate) async fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut dyn Tx) -> BoxFuture<'c, Result<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn Tx) -> BoxFuture<'c, Result<T>> + Clone + Send + 'static,
     {
         match self {
             Writer::Pool(pool) => {
@@ -95,7 +101,9 @@ impl Writer {
             }
             Writer::Sqlite(sender) => {
                 let (otx, orx) = oneshot::channel::<Result<T>>();
+                let reply = Arc::new(Mutex::new(Some(otx)));
                 let job: Job = Box::new(move |tx: &mut dyn Tx| {
+                    let (f, reply) = (f.clone(), reply.clone());
                     Box::pin(async move {
                         let r = f(tx).await;
                         let ok = r.is_ok();
@@ -105,7 +113,10 @@ impl Writer {
                                 (Ok(_), Err(e)) => Err(StoreError::Unavailable(e)),
                                 (Err(e), _) => Err(e),
                             };
-                            let _ = otx.send(out);
+                            let otx = reply.lock().unwrap_or_else(|p| p.into_inner()).take();
+                            if let Some(otx) = otx {
+                                let _ = otx.send(out);
+                            }
                         });
                         (ok, done)
                     })
@@ -183,43 +194,74 @@ fn writer_loop(
     let mut next_restart = std::time::Instant::now() + RESTART_EVERY;
     let mut shapes = crate::tx::Shapes::default();
     while let Some(first) = rx.blocking_recv() {
-        let mut batch = vec![first];
+        let mut batch: Vec<Job> = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(j) => batch.push(j),
                 Err(_) => break,
             }
         }
-        if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
-            tracing::error!(error = %e, "cannot begin a write transaction");
-            // Dropping a job answers its caller with "unavailable".
-            drop(batch);
-            continue;
+        let (dones, result) = match run_batch(conn, &mut shapes, &mut batch, false) {
+            Some(ran) => ran,
+            None => run_batch(conn, &mut shapes, &mut batch, true)
+                .unwrap_or_else(|| (Vec::new(), Err("the batch could not run".into()))),
+        };
+        for d in dones {
+            d(result.clone());
         }
-        let mut dones = Vec::with_capacity(batch.len());
-        let mut broken: Option<String> = None;
-        for job in batch {
+        // Dropping a job whose last run was not answered (the transaction could not begin)
+        // answers its caller with "unavailable".
+        drop(batch);
+        let now = std::time::Instant::now();
+        if now >= next_restart {
+            next_restart = now + finish_checkpoint(conn, turn);
+        }
+    }
+}
+
+/// Runs the batch in one transaction and commits it; the `Done`s answer the commands with the
+/// commit's result. `guarded`: each command in its own savepoint. Unguarded, a command that
+/// fails having written (or panics) ends the pass with everything rolled back: `None`, run
+/// the batch again guarded.
+fn run_batch(
+    conn: &mut rusqlite::Connection,
+    shapes: &mut crate::tx::Shapes,
+    batch: &mut [Job],
+    guarded: bool,
+) -> Option<(Vec<Done>, std::result::Result<(), String>)> {
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
+        tracing::error!(error = %e, "cannot begin a write transaction");
+        return Some((Vec::new(), Err(e)));
+    }
+    let mut dones = Vec::with_capacity(batch.len());
+    let mut broken: Option<String> = None;
+    for job in batch.iter_mut() {
+        if guarded {
             if let Err(e) = exec(conn, "SAVEPOINT cmd") {
                 broken = Some(e);
             }
-            // The SQLite Tx never waits, so each command's future completes in one poll.
-            // A command that panics is rolled back alone and its caller told "unavailable";
-            // the writer, and every other command, carries on.
-            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let mut tx = LiteTx {
-                    conn: &mut *conn,
-                    shapes: &mut shapes,
-                };
-                futures::executor::block_on(job(&mut tx))
-            }));
-            let (ok, done) = match ran {
-                Ok(r) => r,
-                Err(_) => {
-                    tracing::error!("a write command panicked; rolled back");
-                    let noop: Done = Box::new(|_| {});
-                    (false, noop)
-                }
+        }
+        // The SQLite Tx never waits, so each command's future completes in one poll.
+        // A command that panics is rolled back alone and its caller told "unavailable";
+        // the writer, and every other command, carries on.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut tx = LiteTx {
+                conn: &mut *conn,
+                shapes: &mut *shapes,
+                wrote: false,
             };
+            let r = futures::executor::block_on(job(&mut tx));
+            (r, tx.wrote)
+        }));
+        let ((ok, done), wrote) = match ran {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::error!("a write command panicked; rolled back");
+                let noop: Done = Box::new(|_| {});
+                ((false, noop), true)
+            }
+        };
+        if guarded {
             let end = if ok {
                 exec(conn, "RELEASE cmd")
             } else {
@@ -228,25 +270,24 @@ fn writer_loop(
             if let Err(e) = end {
                 broken = Some(e);
             }
-            dones.push(done);
-        }
-        let result = match broken {
-            Some(e) => {
+        } else if !ok && (wrote || conn.is_autocommit()) {
+            if !conn.is_autocommit() {
                 let _ = exec(conn, "ROLLBACK");
-                Err(e)
             }
-            None => exec(conn, "COMMIT").inspect_err(|_| {
-                let _ = exec(conn, "ROLLBACK");
-            }),
-        };
-        for d in dones {
-            d(result.clone());
+            return None;
         }
-        let now = std::time::Instant::now();
-        if now >= next_restart {
-            next_restart = now + finish_checkpoint(conn, turn);
-        }
+        dones.push(done);
     }
+    let result = match broken {
+        Some(e) => {
+            let _ = exec(conn, "ROLLBACK");
+            Err(e)
+        }
+        None => exec(conn, "COMMIT").inspect_err(|_| {
+            let _ = exec(conn, "ROLLBACK");
+        }),
+    };
+    Some((dones, result))
 }
 
 /// Finishes a checkpoint unless the checkpointer thread is copying; returns when to try next.

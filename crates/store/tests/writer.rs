@@ -44,6 +44,82 @@ async fn a_failing_command_rolls_back_alone_in_its_batch() {
     }
 }
 
+/// Commands run without savepoints; one that fails having written makes the writer roll the
+/// batch back and run it again, each command guarded. The others' changes land exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_run_again_after_a_failure_change_things_once() {
+    let (s, _d) = store().await;
+    s.set_meta("n", "0").await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..300i64 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.write(move |c| {
+                Box::pin(async move {
+                    c.exec(
+                        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'n'",
+                        args![],
+                    )
+                    .await?;
+                    if i % 7 == 0 {
+                        return Err(StoreError::invalid("test.fail", "fail", "失败"));
+                    }
+                    Ok(())
+                })
+            })
+            .await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += usize::from(t.await.unwrap().is_ok());
+    }
+    assert_eq!(ok, 300 - 300usize.div_ceil(7));
+    assert_eq!(s.meta("n").await.unwrap(), Some(ok.to_string()));
+}
+
+/// A command refused after only reading (most refusals: the case is not in that state) needs
+/// nothing undone, so it never makes the others in its batch run twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_that_only_read_runs_nobody_twice() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let (s, _d) = store().await;
+    let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..300).map(|_| AtomicUsize::new(0)).collect());
+    let mut tasks = Vec::new();
+    for i in 0..300usize {
+        let (s, runs) = (s.clone(), runs.clone());
+        tasks.push(tokio::spawn(async move {
+            s.write(move |c| {
+                Box::pin(async move {
+                    runs[i].fetch_add(1, Ordering::SeqCst);
+                    if i % 4 == 0 {
+                        c.opt_text("SELECT value FROM meta WHERE key = 'absent'", args![])
+                            .await?;
+                        return Err(StoreError::invalid("test.refused", "refused", "不予办理"));
+                    }
+                    c.exec(
+                        "INSERT INTO meta (key, value) VALUES ($1, 'x')",
+                        args![format!("k{i}")],
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+        }));
+    }
+    for (i, t) in tasks.into_iter().enumerate() {
+        let r = t.await.unwrap();
+        assert_eq!(r.is_ok(), i % 4 != 0, "command {i}: {r:?}");
+        assert_eq!(runs[i].load(Ordering::SeqCst), 1, "command {i} ran twice");
+        assert_eq!(
+            s.meta(&format!("k{i}")).await.unwrap().is_some(),
+            i % 4 != 0
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_command_does_not_stop_the_writer() {
     let (s, _d) = store().await;
