@@ -2,6 +2,12 @@
 
 mod bench;
 
+/// mimalloc for Rust and, through `override`, for the bundled SQLite: the single SQLite writer
+/// is bound by its own CPU, a tenth of it spent in glibc's malloc and free (measured, see
+/// BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::sync::Arc;
 use yichuang_core::Actor;
