@@ -6,7 +6,7 @@
 
 use crate::args;
 use crate::cases::Page;
-use crate::tx::Tx;
+use crate::tx::{Tx, Val};
 use crate::{now_ms, Backend, Result, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -124,11 +124,24 @@ async fn enqueue(
     to: &Recipient,
     fields: &Fields,
 ) -> Result<usize> {
+    let mut rows = Vec::new();
+    notices(&mut rows, event, case, to, fields);
+    insert_notices(c, rows).await
+}
+
+/// The outbox rows of one event for one recipient: one per channel they chose and have an
+/// address for, each with its own idempotency key.
+fn notices(
+    rows: &mut Vec<Vec<Val>>,
+    event: Event,
+    case: (i64, &str),
+    to: &Recipient,
+    fields: &Fields,
+) {
     let (case_id, region) = case;
     let channels = Channel::parse_list(&to.channels).unwrap_or_default();
     let json = serde_json::to_string(fields).unwrap_or_else(|_| "{}".into());
     let now = now_ms();
-    let mut n = 0;
     for ch in channels {
         let address = match ch {
             Channel::Sms => to.phone.clone().filter(|p| !p.trim().is_empty()),
@@ -138,16 +151,72 @@ async fn enqueue(
         };
         let Some(address) = address else { continue };
         let key = format!("yc-{}-{}", event.code(), random_key());
-        c.exec(
-            "INSERT INTO outbox (event, case_id, account_id, channel, address, address_masked, lang, fields, idem_key, status, next_at, created_at, region) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'queued',$10,$10,$11)",
-            args![event.code(), case_id, to.account_id, ch.code(), &address, mask_address(ch, &address), &to.lang, &json, key, now, region],
-        )
-        .await
-        .map(|_| ())?;
-        n += 1;
+        let masked = mask_address(ch, &address);
+        rows.push(args![
+            event.code(),
+            case_id,
+            to.account_id,
+            ch.code(),
+            address,
+            masked,
+            &to.lang,
+            &json,
+            key,
+            now,
+            region
+        ]);
     }
+}
+
+/// Columns of an outbox row as [`notices`] makes it.
+const NOTICE_COLUMNS: usize = 11;
+
+/// Writes the rows in one statement: a step's notices (a conclusion's three events, each by
+/// SMS and in the app) cost one statement, not six.
+async fn insert_notices(c: &mut dyn Tx, rows: Vec<Vec<Val>>) -> Result<usize> {
+    static SQL: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| (0..=16).map(notices_sql).collect());
+    let n = rows.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    let owned;
+    let sql = match SQL.get(n) {
+        Some(s) => s.as_str(),
+        None => {
+            owned = notices_sql(n);
+            owned.as_str()
+        }
+    };
+    c.exec(sql, rows.into_iter().flatten().collect()).await?;
     Ok(n)
+}
+
+fn notices_sql(n: usize) -> String {
+    let values: Vec<String> = (0..n)
+        .map(|r| {
+            let p = |i: usize| format!("${}", r * NOTICE_COLUMNS + i);
+            format!(
+                "({},{},{},{},{},{},{},{},{},'queued',{},{},{})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(8),
+                p(9),
+                p(10),
+                p(10),
+                p(11)
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO outbox (event, case_id, account_id, channel, address, address_masked, lang, fields, idem_key, status, next_at, created_at, region) VALUES {}",
+        values.join(",")
+    )
 }
 
 /// Texts link to pages by path; the public address goes in front when they are rendered.
@@ -238,6 +307,7 @@ pub(crate) async fn on_case_change(
     };
     fields.result = result.into();
     fields.result_en = result_en.into();
+    let mut rows = Vec::new();
     for event in events {
         match event {
             Event::CorrectionRequired => {
@@ -256,9 +326,9 @@ pub(crate) async fn on_case_change(
             }
             _ => {}
         }
-        enqueue(c, event, (case_id, &region), &to, &fields).await?;
+        notices(&mut rows, event, (case_id, &region), &to, &fields);
     }
-    Ok(())
+    insert_notices(c, rows).await.map(|_| ())
 }
 
 /// The problems of the case's latest correction notice, each with the material's name.
@@ -321,11 +391,18 @@ pub(crate) async fn on_task_opened(
     fields.department = department_name(c, department).await?;
     fields.task = task.to_string();
     fields.date = due.to_string();
+    let mut rows = Vec::new();
     for r in staff {
         let to = Recipient::read(&r, "id")?;
-        enqueue(c, Event::TaskOpened, (case_id, &region), &to, &fields).await?;
+        notices(
+            &mut rows,
+            Event::TaskOpened,
+            (case_id, &region),
+            &to,
+            &fields,
+        );
     }
-    Ok(())
+    insert_notices(c, rows).await.map(|_| ())
 }
 
 /// A supervision notice or warning to one member of staff.
