@@ -201,10 +201,61 @@ pub(crate) struct LiteTx<'c> {
 /// parameter takes and the result's column names. Looking both up per run (a walk of the
 /// parameter list per parameter, a string per column per query) cost several microseconds a
 /// statement, and the writer runs forty-odd statements per case lifecycle.
+/// Keyed by a cheap hash of the text (`sql_hash`); statements whose hashes collide share a
+/// bucket and are told apart by their full text. SipHash over the whole text, on top of the
+/// two rusqlite's statement cache does, was a visible share of the writer's time.
 #[derive(Default)]
-pub(crate) struct Shapes(std::collections::HashMap<Box<str>, Shape>);
+pub(crate) struct Shapes {
+    by_hash: std::collections::HashMap<u64, Vec<Shape>, std::hash::BuildHasherDefault<Hashed>>,
+    count: usize,
+}
+
+impl Shapes {
+    fn clear(&mut self) {
+        self.by_hash.clear();
+        self.count = 0;
+    }
+}
+
+/// The hasher of a map whose keys are already hashes.
+#[derive(Default)]
+struct Hashed(u64);
+
+impl std::hash::Hasher for Hashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// A statement's hash: its length and five 8-byte samples spread over it, mixed. Statements
+/// that begin alike differ further on; the rest is settled by comparing the text.
+fn sql_hash(sql: &str) -> u64 {
+    let b = sql.as_bytes();
+    let n = b.len();
+    let word = |i: usize| -> u64 {
+        let i = i.min(n.saturating_sub(8));
+        let end = (i + 8).min(n);
+        let mut w = [0u8; 8];
+        w[..end - i].copy_from_slice(&b[i..end]);
+        u64::from_le_bytes(w)
+    };
+    let mut h = n as u64;
+    for i in [0, n / 4, n / 2, 3 * n / 4, n] {
+        h = (h ^ word(i)).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+    }
+    h
+}
 
 struct Shape {
+    sql: Box<str>,
     /// For SQLite's parameter i (from 1), the index of its value in the arguments.
     params: Vec<usize>,
     names: Arc<[String]>,
@@ -216,7 +267,7 @@ fn lite_err(e: rusqlite::Error) -> StoreError {
 
 impl Shape {
     /// `$n` parameters are bound by their number, as sqlx does, whatever order they appear in.
-    fn of(stmt: &rusqlite::Statement<'_>) -> Result<Shape> {
+    fn of(sql: &str, stmt: &rusqlite::Statement<'_>) -> Result<Shape> {
         let params = (1..=stmt.parameter_count())
             .map(|i| {
                 stmt.parameter_name(i)
@@ -228,7 +279,11 @@ impl Shape {
             })
             .collect::<Result<_>>()?;
         let names = stmt.column_names().into_iter().map(String::from).collect();
-        Ok(Shape { params, names })
+        Ok(Shape {
+            sql: sql.into(),
+            params,
+            names,
+        })
     }
 }
 
@@ -282,16 +337,20 @@ impl LiteTx<'_> {
     ) -> Result<(rusqlite::CachedStatement<'_>, Arc<[String]>)> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(lite_err)?;
         self.wrote |= !stmt.readonly();
-        let shape = match self.shapes.0.get(sql) {
-            Some(s) => s,
+        // Statements built with values in their text would grow this without end.
+        if self.shapes.count >= 1024 {
+            self.shapes.clear();
+        }
+        let bucket = self.shapes.by_hash.entry(sql_hash(sql)).or_default();
+        let i = match bucket.iter().position(|s| &*s.sql == sql) {
+            Some(i) => i,
             None => {
-                // Statements built with values in their text would grow this without end.
-                if self.shapes.0.len() >= 1024 {
-                    self.shapes.0.clear();
-                }
-                self.shapes.0.entry(sql.into()).or_insert(Shape::of(&stmt)?)
+                bucket.push(Shape::of(sql, &stmt)?);
+                self.shapes.count += 1;
+                bucket.len() - 1
             }
         };
+        let shape = &bucket[i];
         bind(&mut stmt, shape, args)?;
         Ok((stmt, shape.names.clone()))
     }
@@ -345,7 +404,7 @@ impl Tx for LiteTx<'_> {
     }
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
         // Schema changes (migrations) can change a statement's columns.
-        self.shapes.0.clear();
+        self.shapes.clear();
         self.wrote = true;
         let r = self.conn.execute_batch(sql).map_err(lite_err);
         Box::pin(std::future::ready(r))
