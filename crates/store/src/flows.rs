@@ -848,7 +848,7 @@ impl Store {
             " AND t.role = $3"
         };
         let sql = format!(
-            "{TASK_SELECT} WHERE t.department = $1 AND t.state IN ('open', 'claimed', 'proposed') AND t.id > $2{role_sql} ORDER BY t.due_on, t.id LIMIT {}",
+            "{TASK_SELECT} WHERE t.department = $1 AND t.done_at IS NULL AND t.id > $2{role_sql} ORDER BY t.due_on, t.id LIMIT {}",
             page.limit.clamp(1, 200)
         );
         let rows = sqlx::query(&sql)

@@ -80,6 +80,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0016_lean_writes.sql"),
     ),
     (17, include_str!("../migrations/sqlite/0017_lean_cases.sql")),
+    (
+        18,
+        include_str!("../migrations/sqlite/0018_active_tasks.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -125,6 +129,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         17,
         include_str!("../migrations/postgres/0017_lean_cases.sql"),
+    ),
+    (
+        18,
+        include_str!("../migrations/postgres/0018_active_tasks.sql"),
     ),
 ];
 

@@ -234,7 +234,7 @@ impl Store {
     pub async fn step_tick(&self, today: time::Date) -> Result<usize> {
         let rows = sqlx::query(
             "SELECT t.id, t.case_id, t.stage_name, t.department, t.due_on, COALESCE(t.claimed_by, t.proposed_by) AS holder \
-             FROM tasks t WHERE t.state IN ('open', 'claimed', 'proposed') AND t.due_on < $1 \
+             FROM tasks t WHERE t.done_at IS NULL AND t.due_on < $1 \
              AND NOT EXISTS (SELECT 1 FROM supervision_notices n WHERE n.case_id = t.case_id AND n.step = 'task:' || CAST(t.id AS TEXT) AND n.line = 'overdue') \
              ORDER BY t.due_on LIMIT 500",
         )

@@ -249,7 +249,9 @@ fn sql_hash(sql: &str) -> u64 {
     };
     let mut h = n as u64;
     for i in [0, n / 4, n / 2, 3 * n / 4, n] {
-        h = (h ^ word(i)).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+        h = (h ^ word(i))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
     }
     h
 }

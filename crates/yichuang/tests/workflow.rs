@@ -201,6 +201,16 @@ async fn workflow(db: Db) {
         .act("360822-zrzyj.b", review, "approve", json!({}))
         .await;
     assert_eq!(s, 200);
+    // Finished, it leaves the department's inbox.
+    let (_, inbox) = staff.api("360822-zrzyj.a").await.get("/api/v1/tasks").await;
+    assert!(
+        inbox["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["id"] != review),
+        "{inbox}"
+    );
 
     // The parallel review: four departments at the same moment.
     let tasks = open_tasks(&app, id).await;
