@@ -1,6 +1,7 @@
 //! The write path. SQLite allows one writer, so one thread owns a synchronous write connection
-//! and groups whatever commands are waiting into one durable commit. This is what lets
-//! thousands of commands a second be acknowledged only after their commit is on disk.
+//! and groups whatever commands are waiting into one commit; a syncer thread flushes the log
+//! while the writer runs the next batch, and answers the commands once their commit is on
+//! disk. This is what lets thousands of commands a second be acknowledged only then.
 //! One failing command must not take the others with it: commands run without savepoints
 //! (a savepoint copies every page its command touches), a failed command that only read needs
 //! nothing undone, and when one fails having written, the batch is rolled back and run again
