@@ -842,13 +842,10 @@ impl Store {
         let Some(department) = department else {
             return Ok(Vec::new());
         };
-        let role_sql = if *role == Role::Manager {
-            ""
-        } else {
-            " AND t.role = $3"
-        };
+        // A manager sees every role's tasks; $3 is bound either way (PostgreSQL refuses a
+        // value for a parameter the statement does not have).
         let sql = format!(
-            "{TASK_SELECT} WHERE t.department = $1 AND t.done_at IS NULL AND t.id > $2{role_sql} ORDER BY t.due_on, t.id LIMIT {}",
+            "{TASK_SELECT} WHERE t.department = $1 AND t.done_at IS NULL AND t.id > $2 AND ($3 = 'manager' OR t.role = $3) ORDER BY t.due_on, t.id LIMIT {}",
             page.limit.clamp(1, 200)
         );
         let rows = sqlx::query(&sql)

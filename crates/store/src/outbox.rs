@@ -176,20 +176,23 @@ const NOTICE_COLUMNS: usize = 11;
 async fn insert_notices(c: &mut dyn Tx, rows: Vec<Vec<Val>>) -> Result<usize> {
     static SQL: std::sync::LazyLock<Vec<String>> =
         std::sync::LazyLock::new(|| (0..=16).map(notices_sql).collect());
-    let n = rows.len();
-    if n == 0 {
-        return Ok(0);
+    let total = rows.len();
+    let mut rows = rows.into_iter().peekable();
+    // A large department's staff could pass SQLite's limit of bound values in one statement.
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Val>> = rows.by_ref().take(256).collect();
+        let n = chunk.len();
+        let owned;
+        let sql = match SQL.get(n) {
+            Some(s) => s.as_str(),
+            None => {
+                owned = notices_sql(n);
+                owned.as_str()
+            }
+        };
+        c.exec(sql, chunk.into_iter().flatten().collect()).await?;
     }
-    let owned;
-    let sql = match SQL.get(n) {
-        Some(s) => s.as_str(),
-        None => {
-            owned = notices_sql(n);
-            owned.as_str()
-        }
-    };
-    c.exec(sql, rows.into_iter().flatten().collect()).await?;
-    Ok(n)
+    Ok(total)
 }
 
 fn notices_sql(n: usize) -> String {

@@ -336,9 +336,9 @@ impl LiteTx<'_> {
         &mut self,
         sql: &str,
         args: &[Val],
-    ) -> Result<(rusqlite::CachedStatement<'_>, Arc<[String]>)> {
+    ) -> Result<(rusqlite::CachedStatement<'_>, Arc<[String]>, bool)> {
         let mut stmt = self.conn.prepare_cached(sql).map_err(lite_err)?;
-        self.wrote |= !stmt.readonly();
+        let readonly = stmt.readonly();
         // Statements built with values in their text would grow this without end.
         if self.shapes.count >= 1024 {
             self.shapes.clear();
@@ -354,11 +354,31 @@ impl LiteTx<'_> {
         };
         let shape = &bucket[i];
         bind(&mut stmt, shape, args)?;
-        Ok((stmt, shape.names.clone()))
+        Ok((stmt, shape.names.clone(), readonly))
+    }
+    /// Notes whether a statement that ran left anything written: one that may write did if it
+    /// changed rows, failed (taken as written, to be safe) or is not a plain INSERT, UPDATE
+    /// or DELETE (schema changes count no rows). An optimistic-lock UPDATE that matched
+    /// nothing, before its command refuses, has written nothing.
+    fn note_write(&mut self, sql: &str, readonly: bool, changes_before: u64, failed: bool) {
+        if readonly {
+            return;
+        }
+        let head = sql.trim_start();
+        let dml = ["INSERT", "UPDATE", "DELETE"]
+            .iter()
+            .any(|k| head.starts_with(k));
+        if failed || !dml || self.conn.total_changes() != changes_before {
+            self.wrote = true;
+        }
     }
     fn exec_now(&mut self, sql: &str, args: &[Val]) -> Result<u64> {
-        let (mut stmt, _) = self.bound(sql, args)?;
-        stmt.raw_execute().map(|n| n as u64).map_err(lite_err)
+        let before = self.conn.total_changes();
+        let (mut stmt, _, readonly) = self.bound(sql, args)?;
+        let r = stmt.raw_execute().map(|n| n as u64).map_err(lite_err);
+        drop(stmt);
+        self.note_write(sql, readonly, before, r.is_err());
+        r
     }
     fn query_now(&mut self, sql: &str, args: &[Val]) -> Result<Vec<Row>> {
         if let Some(insert) = one_row_insert(sql) {
@@ -370,7 +390,14 @@ impl LiteTx<'_> {
                 _ => vec![],
             });
         }
-        let (mut stmt, names) = self.bound(sql, args)?;
+        let before = self.conn.total_changes();
+        let (mut stmt, names, readonly) = self.bound(sql, args)?;
+        let r = Self::read_rows(&mut stmt, &names);
+        drop(stmt);
+        self.note_write(sql, readonly, before, r.is_err());
+        r
+    }
+    fn read_rows(stmt: &mut rusqlite::Statement<'_>, names: &Arc<[String]>) -> Result<Vec<Row>> {
         let n = names.len();
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();

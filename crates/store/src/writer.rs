@@ -71,6 +71,9 @@ impl Writer {
         conn.execute_batch("PRAGMA wal_autocheckpoint=0;")
             .map_err(|e| StoreError::Unavailable(format!("sqlite pragmas: {e}")))?;
         let (alive, watch) = std::sync::mpsc::channel::<()>();
+        // Set when a flush of the log fails: from then on nothing is written or copied back.
+        let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ck_failed = failed.clone();
         // One checkpoint at a time: SQLite refuses a second at once rather than waiting, and
         // the checkpointer thread's passes would leave the writer's restarts no gap.
         let turn = std::sync::Arc::new(std::sync::Mutex::new(()));
@@ -78,11 +81,10 @@ impl Writer {
         let ck_path = path.to_string();
         std::thread::Builder::new()
             .name("yichuang-sqlite-checkpoint".into())
-            .spawn(move || checkpoint_loop(&ck_path, watch, ck_turn))
+            .spawn(move || checkpoint_loop(&ck_path, watch, ck_turn, &ck_failed))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpointer: {e}")))?;
         let (tx, rx) = mpsc::channel::<Job>(8192);
         let (to_sync, committed) = std::sync::mpsc::channel::<Committed>();
-        let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let sync_failed = failed.clone();
         std::thread::Builder::new()
             .name("yichuang-sqlite-sync".into())
@@ -176,6 +178,7 @@ fn checkpoint_loop(
     path: &str,
     writer: std::sync::mpsc::Receiver<()>,
     turn: std::sync::Arc<std::sync::Mutex<()>>,
+    failed: &std::sync::atomic::AtomicBool,
 ) {
     let Ok(conn) = rusqlite::Connection::open(path) else {
         return;
@@ -183,6 +186,9 @@ fn checkpoint_loop(
     let _ = conn.execute_batch("PRAGMA busy_timeout=1000;");
     loop {
         match writer.recv_timeout(CHECKPOINT_EVERY) {
+            // Pages the kernel dropped after a failed flush could be read back stale.
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                if failed.load(std::sync::atomic::Ordering::SeqCst) => {}
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                 let _turn = turn.lock().unwrap_or_else(|p| p.into_inner());
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
@@ -242,7 +248,11 @@ fn sync_loop<S>(
     while let Ok(first) = committed.recv() {
         let mut waiting = vec![first];
         waiting.extend(committed.try_iter());
-        let flushed = if waiting.iter().any(|(_, r)| r.is_ok()) {
+        let flushed = if failed.load(std::sync::atomic::Ordering::SeqCst) {
+            // After a failed flush a second one may well succeed, the lost pages forgotten:
+            // nothing committed after them is answered as if it were on disk.
+            Err("the log could not be written to disk earlier; writes have stopped".into())
+        } else if waiting.iter().any(|(_, r)| r.is_ok()) {
             flush(&mut file).map_err(|e| {
                 tracing::error!(error = %e, "cannot flush the SQLite log; writes stop");
                 failed.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -320,6 +330,7 @@ fn run_batch(
         if guarded {
             if let Err(e) = exec(conn, "SAVEPOINT cmd") {
                 broken = Some(e);
+                break;
             }
         }
         // The SQLite Tx never waits, so each command's future completes in one poll.
@@ -351,13 +362,24 @@ fn run_batch(
             if let Err(e) = end {
                 broken = Some(e);
             }
-        } else if !ok && (wrote || conn.is_autocommit()) {
+        } else if !ok && wrote {
             if !conn.is_autocommit() {
                 let _ = exec(conn, "ROLLBACK");
             }
             return None;
         }
         dones.push(done);
+        if broken.is_some() || conn.is_autocommit() {
+            // The transaction is gone (an I/O error, a full disk): nothing in it will commit.
+            // A savepoint now would start a transaction of its own and commit the rest apart
+            // from the commands already run; instead they all fail, and the commands not run
+            // are answered "unavailable" when dropped.
+            if !guarded {
+                return None;
+            }
+            broken.get_or_insert_with(|| "the write transaction was lost".into());
+            break;
+        }
     }
     let result = match broken {
         Some(e) => {
@@ -449,19 +471,43 @@ mod tests {
     async fn a_failed_flush_fails_its_commands_and_stops_writes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let w = Writer::sqlite_flushing(path.to_str().unwrap(), |_, _| {
-            Err(std::io::Error::other("disk gone"))
+        // Only the first flush fails, slowly; a later one would succeed, as on Linux it may.
+        let mut flushes = 0;
+        let w = Writer::sqlite_flushing(path.to_str().unwrap(), move |f, log| {
+            flushes += 1;
+            if flushes == 1 {
+                std::thread::sleep(Duration::from_millis(400));
+                return Err(std::io::Error::other("disk gone"));
+            }
+            super::flush_log(f, log)
         })
         .unwrap();
-        let first = insert(&w, "a").await;
+        let w = Arc::new(w);
+        let first = tokio::spawn({
+            let w = w.clone();
+            async move { insert(&w, "a").await }
+        });
+        // Committed while the failing flush runs: its log comes after the lost pages.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let during = insert(&w, "b").await;
+        let first = first.await.unwrap();
         assert!(
             matches!(&first, Err(crate::StoreError::Unavailable(m)) if m.contains("disk gone")),
             "{first:?}"
         );
-        let then = insert(&w, "b").await;
+        assert!(
+            matches!(during, Err(crate::StoreError::Unavailable(_))),
+            "{during:?}"
+        );
+        let then = insert(&w, "c").await;
         assert!(
             matches!(then, Err(crate::StoreError::Unavailable(_))),
             "{then:?}"
         );
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let c: i64 = db
+            .query_row("SELECT COUNT(*) FROM t WHERE k = 'c'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(c, 0, "nothing is written after a failed flush");
     }
 }

@@ -78,8 +78,9 @@ async fn commands_run_again_after_a_failure_change_things_once() {
     assert_eq!(s.meta("n").await.unwrap(), Some(ok.to_string()));
 }
 
-/// A command refused after only reading (most refusals: the case is not in that state) needs
-/// nothing undone, so it never makes the others in its batch run twice.
+/// A command refused after only reading (most refusals: the case is not in that state), or
+/// after an optimistic-lock UPDATE that matched nothing, needs nothing undone, so it never
+/// makes the others in its batch run twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusal_that_only_read_runs_nobody_twice() {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -95,6 +96,8 @@ async fn a_refusal_that_only_read_runs_nobody_twice() {
                     runs[i].fetch_add(1, Ordering::SeqCst);
                     if i % 4 == 0 {
                         c.opt_text("SELECT value FROM meta WHERE key = 'absent'", args![])
+                            .await?;
+                        c.exec("UPDATE meta SET value = 'y' WHERE key = 'absent'", args![])
                             .await?;
                         return Err(StoreError::invalid("test.refused", "refused", "不予办理"));
                     }
@@ -118,6 +121,42 @@ async fn a_refusal_that_only_read_runs_nobody_twice() {
             i % 4 != 0
         );
     }
+}
+
+/// A command that ends the transaction under the others (as an I/O error or a full disk does)
+/// must not leave the rest running outside it: whatever a caller is told, the database agrees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_transaction_answers_no_one_falsely() {
+    let (s, _d) = store().await;
+    for round in 0..5 {
+        let mut tasks = Vec::new();
+        for i in 0..60i64 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let key = format!("r{round}-k{i}");
+                let r = s
+                    .write(move |c| {
+                        Box::pin(async move {
+                            c.exec("INSERT INTO meta (key, value) VALUES ($1, 'x')", args![key])
+                                .await?;
+                            if i == 20 {
+                                c.batch("ROLLBACK").await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .await;
+                (format!("r{round}-k{i}"), r.is_ok())
+            }));
+        }
+        for t in tasks {
+            let (key, ok) = t.await.unwrap();
+            let present = s.meta(&key).await.unwrap().is_some();
+            assert_eq!(ok, present, "{key}: answered ok={ok}, stored={present}");
+        }
+    }
+    s.set_meta("after", "1").await.unwrap();
+    assert_eq!(s.meta("after").await.unwrap().as_deref(), Some("1"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
