@@ -842,8 +842,7 @@ impl Store {
         let Some(department) = department else {
             return Ok(Vec::new());
         };
-        // A manager sees every role's tasks; $3 is bound either way (PostgreSQL refuses a
-        // value for a parameter the statement does not have).
+        // A manager sees every role's tasks.
         let sql = format!(
             "{TASK_SELECT} WHERE t.department = $1 AND t.done_at IS NULL AND t.id > $2 AND ($3 = 'manager' OR t.role = $3) ORDER BY t.due_on, t.id LIMIT {}",
             page.limit.clamp(1, 200)

@@ -117,18 +117,6 @@ impl Recipient {
 
 /// Writes one notice per chosen channel that has an address. Staff hear in-app through their
 /// task inbox and notice list already, so for them only SMS and e-mail are written.
-async fn enqueue(
-    c: &mut dyn Tx,
-    event: Event,
-    case: (i64, &str),
-    to: &Recipient,
-    fields: &Fields,
-) -> Result<usize> {
-    let mut rows = Vec::new();
-    notices(&mut rows, event, case, to, fields);
-    insert_notices(c, rows).await
-}
-
 /// The outbox rows of one event for one recipient: one per channel they chose and have an
 /// address for, each with its own idempotency key.
 fn notices(
@@ -173,10 +161,9 @@ const NOTICE_COLUMNS: usize = 11;
 
 /// Writes the rows in one statement: a step's notices (a conclusion's three events, each by
 /// SMS and in the app) cost one statement, not six.
-async fn insert_notices(c: &mut dyn Tx, rows: Vec<Vec<Val>>) -> Result<usize> {
+async fn insert_notices(c: &mut dyn Tx, rows: Vec<Vec<Val>>) -> Result<()> {
     static SQL: std::sync::LazyLock<Vec<String>> =
         std::sync::LazyLock::new(|| (0..=16).map(notices_sql).collect());
-    let total = rows.len();
     let mut rows = rows.into_iter().peekable();
     // A large department's staff could pass SQLite's limit of bound values in one statement.
     while rows.peek().is_some() {
@@ -192,7 +179,7 @@ async fn insert_notices(c: &mut dyn Tx, rows: Vec<Vec<Val>>) -> Result<usize> {
         };
         c.exec(sql, chunk.into_iter().flatten().collect()).await?;
     }
-    Ok(total)
+    Ok(())
 }
 
 fn notices_sql(n: usize) -> String {
@@ -331,7 +318,7 @@ pub(crate) async fn on_case_change(
         }
         notices(&mut rows, event, (case_id, &region), &to, &fields);
     }
-    insert_notices(c, rows).await.map(|_| ())
+    insert_notices(c, rows).await
 }
 
 /// The problems of the case's latest correction notice, each with the material's name.
@@ -405,7 +392,7 @@ pub(crate) async fn on_task_opened(
             &fields,
         );
     }
-    insert_notices(c, rows).await.map(|_| ())
+    insert_notices(c, rows).await
 }
 
 /// A supervision notice or warning to one member of staff.
@@ -437,8 +424,15 @@ pub(crate) async fn on_supervision(
     }
     fields.reason = comment.to_string();
     fields.date = reply_by.unwrap_or_default().to_string();
-    enqueue(c, Event::Supervision, (case_id, &region), &to, &fields).await?;
-    Ok(())
+    let mut rows = Vec::new();
+    notices(
+        &mut rows,
+        Event::Supervision,
+        (case_id, &region),
+        &to,
+        &fields,
+    );
+    insert_notices(c, rows).await
 }
 
 /// A case's facts for staff notices, with its region.

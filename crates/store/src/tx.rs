@@ -201,12 +201,12 @@ pub(crate) struct LiteTx<'c> {
 /// parameter takes and the result's column names. Looking both up per run (a walk of the
 /// parameter list per parameter, a string per column per query) cost several microseconds a
 /// statement, and the writer runs forty-odd statements per case lifecycle.
-/// Keyed by a cheap hash of the text (`sql_hash`); statements whose hashes collide share a
-/// bucket and are told apart by their full text. SipHash over the whole text, on top of the
-/// two rusqlite's statement cache does, was a visible share of the writer's time.
+/// Kept by a cheap hash of the text (`sql_hash`); statements whose hashes collide share a
+/// bucket and are told apart by their full text. Hashing the whole text, on top of the two
+/// hashes rusqlite's statement cache takes of it, was a visible share of the writer's time.
 #[derive(Default)]
 pub(crate) struct Shapes {
-    by_hash: std::collections::HashMap<u64, Vec<Shape>, std::hash::BuildHasherDefault<Hashed>>,
+    by_hash: std::collections::HashMap<u64, Vec<Shape>>,
     count: usize,
 }
 
@@ -214,24 +214,6 @@ impl Shapes {
     fn clear(&mut self) {
         self.by_hash.clear();
         self.count = 0;
-    }
-}
-
-/// The hasher of a map whose keys are already hashes.
-#[derive(Default)]
-struct Hashed(u64);
-
-impl std::hash::Hasher for Hashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
     }
 }
 

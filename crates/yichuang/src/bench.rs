@@ -1,6 +1,7 @@
 //! `yichuang bench`: durable submit+accept pairs and reads, in process, on SQLite (a temporary
-//! file; every command answered only once its commit's log is flushed to disk) and, where its binaries are on the machine, a throwaway PostgreSQL
-//! with fsync and synchronous_commit on. Prints a table, or JSON records with `--json`.
+//! file; every command answered only once its commit's log is flushed to disk) and, where its
+//! binaries are on the machine, a throwaway PostgreSQL with fsync and synchronous_commit on.
+//! Prints a table, or JSON records with `--json`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

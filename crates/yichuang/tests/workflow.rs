@@ -138,6 +138,31 @@ async fn workflow(db: Db) {
         .unwrap()
         .iter()
         .all(|t| t["id"] != review));
+    // The department's manager sees every role's tasks in the same inbox.
+    let manager = yichuang_store::accounts::NewAccount {
+        kind: "staff".into(),
+        login: "360822-zrzyj.m".into(),
+        password_hash: Some(yichuang_server::auth::hash_password(PASSWORD.into()).await),
+        name: "自然资源局负责人".into(),
+        role: Some("manager".into()),
+        region: Some("360822".into()),
+        department: Some("360822-ZRZYJ".into()),
+        ..Default::default()
+    };
+    app.store
+        .create_account(manager, &yichuang_core::Actor::system())
+        .await
+        .unwrap();
+    let (s, v) = staff.api("360822-zrzyj.m").await.get("/api/v1/tasks").await;
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        v["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == review),
+        "{v}"
+    );
 
     // Another department may not touch it; A claims and proposes; B is someone else.
     let (s, v) = staff.act("360822-rfb.a", review, "claim", json!({})).await;
