@@ -1067,13 +1067,30 @@ pub(crate) async fn submit_in(
         Some(n) => n,
         None => {
             let day = today.to_string();
-            let seq: i64 = c
-                .int(
+            let seq: i64 = if c.serial() {
+                // One writer reads and then writes; SQLite runs a RETURNING through a
+                // temporary table, which cost more than the read.
+                let last = c
+                    .opt_int(
+                        "SELECT n FROM case_counters WHERE region = $1 AND day = $2",
+                        args![&row.region, &day],
+                    )
+                    .await?;
+                let sql = match last {
+                    Some(_) => "UPDATE case_counters SET n = $3 WHERE region = $1 AND day = $2",
+                    None => "INSERT INTO case_counters (region, day, n) VALUES ($1, $2, $3)",
+                };
+                let n = last.unwrap_or(0) + 1;
+                c.exec(sql, args![&row.region, &day, n]).await?;
+                n
+            } else {
+                c.int(
                     "INSERT INTO case_counters (region, day, n) VALUES ($1, $2, 1) \
-                 ON CONFLICT (region, day) DO UPDATE SET n = case_counters.n + 1 RETURNING n",
+                     ON CONFLICT (region, day) DO UPDATE SET n = case_counters.n + 1 RETURNING n",
                     args![&row.region, &day],
                 )
-                .await?;
+                .await?
+            };
             CaseNumber::new(&row.region, today, seq as u64).to_string()
         }
     };

@@ -84,6 +84,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         18,
         include_str!("../migrations/sqlite/0018_active_tasks.sql"),
     ),
+    (
+        19,
+        include_str!("../migrations/sqlite/0019_plain_row_ids.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),

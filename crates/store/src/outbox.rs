@@ -162,18 +162,20 @@ const NOTICE_COLUMNS: usize = 11;
 /// Writes the rows in one statement: a step's notices (a conclusion's three events, each by
 /// SMS and in the app) cost one statement, not six.
 async fn insert_notices(c: &mut dyn Tx, rows: Vec<Vec<Val>>) -> Result<()> {
-    static SQL: std::sync::LazyLock<Vec<String>> =
-        std::sync::LazyLock::new(|| (0..=16).map(notices_sql).collect());
+    static SQL: std::sync::LazyLock<[Vec<String>; 2]> = std::sync::LazyLock::new(|| {
+        [false, true].map(|serial| (0..=16).map(|n| notices_sql(n, serial)).collect())
+    });
+    let serial = c.serial();
     let mut rows = rows.into_iter().peekable();
     // A large department's staff could pass SQLite's limit of bound values in one statement.
     while rows.peek().is_some() {
         let chunk: Vec<Vec<Val>> = rows.by_ref().take(256).collect();
         let n = chunk.len();
         let owned;
-        let sql = match SQL.get(n) {
+        let sql = match SQL[usize::from(serial)].get(n) {
             Some(s) => s.as_str(),
             None => {
-                owned = notices_sql(n);
+                owned = notices_sql(n, serial);
                 owned.as_str()
             }
         };
@@ -182,7 +184,11 @@ async fn insert_notices(c: &mut dyn Tx, rows: Vec<Vec<Val>>) -> Result<()> {
     Ok(())
 }
 
-fn notices_sql(n: usize) -> String {
+/// `serial`: for SQLite, whose statement of several rows that could stop half-way (ABORT, the
+/// default) first copies every page it touches into a statement journal, to undo its own rows.
+/// FAIL leaves them; the command then fails having written, and the writer rolls it back.
+/// Nothing but a bug could make these rows fail: no unique key, and every value is given.
+fn notices_sql(n: usize, serial: bool) -> String {
     let values: Vec<String> = (0..n)
         .map(|r| {
             let p = |i: usize| format!("${}", r * NOTICE_COLUMNS + i);
@@ -204,7 +210,8 @@ fn notices_sql(n: usize) -> String {
         })
         .collect();
     format!(
-        "INSERT INTO outbox (event, case_id, account_id, channel, address, address_masked, lang, fields, idem_key, status, next_at, created_at, region) VALUES {}",
+        "INSERT {}INTO outbox (event, case_id, account_id, channel, address, address_masked, lang, fields, idem_key, status, next_at, created_at, region) VALUES {}",
+        if serial { "OR FAIL " } else { "" },
         values.join(",")
     )
 }

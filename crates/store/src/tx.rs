@@ -151,6 +151,10 @@ pub trait Tx: Send {
     fn serial(&self) -> bool {
         false
     }
+    /// The writer's memory of the audit log's stream heads, where one writer appends to it.
+    fn audit_heads(&mut self) -> Option<&mut crate::audit::Heads> {
+        None
+    }
 }
 
 impl dyn Tx + '_ {
@@ -192,6 +196,7 @@ impl dyn Tx + '_ {
 pub(crate) struct LiteTx<'c> {
     pub(crate) conn: &'c mut rusqlite::Connection,
     pub(crate) shapes: &'c mut Shapes,
+    pub(crate) heads: &'c mut crate::audit::Heads,
     /// Whether the command ran anything but a read: a failed command that only read needs
     /// nothing undone, so the writer can run commands without a savepoint each.
     pub(crate) wrote: bool,
@@ -414,14 +419,18 @@ impl Tx for LiteTx<'_> {
         Box::pin(std::future::ready(r))
     }
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
-        // Schema changes (migrations) can change a statement's columns.
+        // Schema changes (migrations) can change a statement's columns, or the audit log.
         self.shapes.clear();
+        self.heads.forget();
         self.wrote = true;
         let r = self.conn.execute_batch(sql).map_err(lite_err);
         Box::pin(std::future::ready(r))
     }
     fn serial(&self) -> bool {
         true
+    }
+    fn audit_heads(&mut self) -> Option<&mut crate::audit::Heads> {
+        Some(self.heads)
     }
 }
 

@@ -279,6 +279,7 @@ fn writer_loop(
 ) {
     let mut next_restart = std::time::Instant::now() + RESTART_EVERY;
     let mut shapes = crate::tx::Shapes::default();
+    let mut heads = crate::audit::Heads::default();
     while let Some(first) = rx.blocking_recv() {
         if failed.load(std::sync::atomic::Ordering::SeqCst) {
             // Dropping the command answers its caller with "unavailable".
@@ -291,9 +292,9 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let (dones, result) = match run_batch(conn, &mut shapes, &mut batch, false) {
+        let (dones, result) = match run_batch(conn, &mut shapes, &mut heads, &mut batch, false) {
             Some(ran) => ran,
-            None => run_batch(conn, &mut shapes, &mut batch, true)
+            None => run_batch(conn, &mut shapes, &mut heads, &mut batch, true)
                 .unwrap_or_else(|| (Vec::new(), Err("the batch could not run".into()))),
         };
         // The syncer answers once the commit is on disk; a job whose last run left no answer
@@ -317,6 +318,7 @@ fn writer_loop(
 fn run_batch(
     conn: &mut rusqlite::Connection,
     shapes: &mut crate::tx::Shapes,
+    heads: &mut crate::audit::Heads,
     batch: &mut [Job],
     guarded: bool,
 ) -> Option<(Vec<Done>, std::result::Result<(), String>)> {
@@ -324,6 +326,11 @@ fn run_batch(
         tracing::error!(error = %e, "cannot begin a write transaction");
         return Some((Vec::new(), Err(e)));
     }
+    heads.batch_began(
+        conn.prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .ok(),
+    );
     let mut dones = Vec::with_capacity(batch.len());
     let mut broken: Option<String> = None;
     for job in batch.iter_mut() {
@@ -340,6 +347,7 @@ fn run_batch(
             let mut tx = LiteTx {
                 conn: &mut *conn,
                 shapes: &mut *shapes,
+                heads: &mut *heads,
                 wrote: false,
             };
             let r = futures::executor::block_on(job(&mut tx));
@@ -359,6 +367,7 @@ fn run_batch(
             } else {
                 exec(conn, "ROLLBACK TO cmd").and_then(|()| exec(conn, "RELEASE cmd"))
             };
+            heads.command_ended(ok && end.is_ok());
             if let Err(e) = end {
                 broken = Some(e);
             }
@@ -366,7 +375,10 @@ fn run_batch(
             if !conn.is_autocommit() {
                 let _ = exec(conn, "ROLLBACK");
             }
+            heads.batch_ended(false);
             return None;
+        } else {
+            heads.command_ended(ok);
         }
         dones.push(done);
         if broken.is_some() || conn.is_autocommit() {
@@ -375,6 +387,7 @@ fn run_batch(
             // from the commands already run; instead they all fail, and the commands not run
             // are answered "unavailable" when dropped.
             if !guarded {
+                heads.batch_ended(false);
                 return None;
             }
             broken.get_or_insert_with(|| "the write transaction was lost".into());
@@ -390,6 +403,7 @@ fn run_batch(
             let _ = exec(conn, "ROLLBACK");
         }),
     };
+    heads.batch_ended(result.is_ok());
     Some((dones, result))
 }
 

@@ -230,3 +230,66 @@ async fn the_log_stays_small_under_steady_writes() {
         written >> 20
     );
 }
+
+/// The writer remembers each audit stream's last hash instead of reading it. A command that
+/// appended to a stream and was then rolled back must not leave its hash as the head: the
+/// next record would point at a record that does not exist, and the chain would read as
+/// tampered with. Neither may a record appended by another connection be skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_chain_stays_whole_through_rolled_back_commands() {
+    use yichuang_store::audit::{record, Entry};
+    let (s, d) = store().await;
+    let append = |i: i64, fail: bool| {
+        let s = s.clone();
+        async move {
+            s.write(move |c| {
+                Box::pin(async move {
+                    let actor = yichuang_core::Actor::system();
+                    let e = Entry {
+                        action: "test.step",
+                        case_number: Some("N-1"),
+                        detail: format!("step {i}"),
+                        ..Default::default()
+                    };
+                    record(c, &actor, e).await?;
+                    if fail {
+                        return Err(StoreError::invalid("test.fail", "fail", "失败"));
+                    }
+                    Ok(())
+                })
+            })
+            .await
+        }
+    };
+    let mut tasks = Vec::new();
+    for i in 0..300i64 {
+        tasks.push(tokio::spawn(append(i, i % 5 == 0)));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += usize::from(t.await.unwrap().is_ok());
+    }
+    assert_eq!(ok, 240);
+    assert_eq!(s.audit_for_case("N-1").await.unwrap().len(), 240);
+    assert!(s.verify_case_chain("N-1").await.unwrap(), "chain broken");
+
+    // Another connection appends (as a repair tool might); the writer's next record follows it.
+    let db = rusqlite::Connection::open(d.path().join("w.db")).unwrap();
+    db.execute(
+        "INSERT INTO audit (at, stream, actor_id, actor_role, action, client_addr, prev_hash, hash) \
+         SELECT 1, stream, 0, 'system', 'test.outside', 'local', hash, 'outside' FROM audit \
+         WHERE stream = 'case:N-1' ORDER BY id DESC LIMIT 1",
+        [],
+    )
+    .unwrap();
+    append(1000, false).await.unwrap();
+    let last = s.audit_for_case("N-1").await.unwrap().pop().unwrap();
+    let prev: String = db
+        .query_row(
+            "SELECT prev_hash FROM audit WHERE id = ?1",
+            [last.id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(prev, "outside");
+}
