@@ -216,15 +216,31 @@ fn parsed(case_id: i64, def: String) -> Result<Arc<Vec<Stage>>> {
     Ok(stages)
 }
 
+/// The case's columns [`load_from`] reads, from `cases c LEFT JOIN case_flows f`.
+macro_rules! flow_case_columns {
+    () => {
+        "c.number, c.status, c.region AS case_region, c.department AS case_department, \
+         f.stages, c.flow_stage, c.flow_result"
+    };
+}
+
 pub(crate) async fn load(c: &mut dyn Tx, case_id: i64) -> Result<Option<Loaded>> {
     let r = c
         .opt(
-            "SELECT c.number, c.status, c.region, c.department, f.stages, c.flow_stage, c.flow_result \
-             FROM cases c LEFT JOIN case_flows f ON f.case_id = c.id WHERE c.id = $1",
+            concat!(
+                "SELECT ",
+                flow_case_columns!(),
+                " FROM cases c LEFT JOIN case_flows f ON f.case_id = c.id WHERE c.id = $1"
+            ),
             args![case_id],
         )
         .await?
         .ok_or_else(StoreError::no_case)?;
+    load_from(c, case_id, &r).await
+}
+
+/// The workflow of a case whose row (with [`flow_case_columns`]) is already read.
+async fn load_from(c: &mut dyn Tx, case_id: i64, r: &crate::tx::Row) -> Result<Option<Loaded>> {
     let Some(def) = r.opt_str("stages")? else {
         return Ok(None);
     };
@@ -259,8 +275,8 @@ pub(crate) async fn load(c: &mut dyn Tx, case_id: i64) -> Result<Option<Loaded>>
         number: r.opt_str("number")?,
         status: CaseStatus::parse(&status)
             .ok_or_else(|| StoreError::Unavailable(format!("unknown status {status}")))?,
-        region: r.str("region")?,
-        department: r.str("department")?,
+        region: r.str("case_region")?,
+        department: r.str("case_department")?,
         stages,
         flow,
         ids,
@@ -445,16 +461,6 @@ pub(crate) async fn run(
     cal: &Calendar,
     today: time::Date,
 ) -> Result<(Vec<FlowEvent>, Vec<i64>)> {
-    let (action, note) = match &cmd {
-        FlowCommand::Start => ("flow.start", ""),
-        FlowCommand::Claim { .. } => ("task.claim", ""),
-        FlowCommand::Answer { opinion, .. } => ("task.answer", opinion.as_str()),
-        FlowCommand::Approve { .. } => ("task.approve", ""),
-        FlowCommand::Return { reason, .. } => ("task.return", reason.as_str()),
-        FlowCommand::Transfer { reason, .. } => ("task.transfer", reason.as_str()),
-        FlowCommand::Tick => ("task.default_consent", ""),
-        FlowCommand::Cancel => ("flow.cancel", ""),
-    };
     // The case row's lock orders commands on one case: two departments answering at the same
     // moment must not both see the other's task still open (and leave the stage unfinished).
     // The SQLite writer runs one command at a time, so there it needs none.
@@ -466,8 +472,32 @@ pub(crate) async fn run(
         .await?
         .ok_or_else(StoreError::no_case)?;
     }
-    let Some(l) = load(c, case_id).await? else {
+    let l = load(c, case_id).await?;
+    run_loaded(c, actor, case_id, l, cmd, cal, today).await
+}
+
+/// [`run`] on the case's workflow as loaded in this transaction (after the lock, if any).
+async fn run_loaded(
+    c: &mut dyn Tx,
+    actor: &Actor,
+    case_id: i64,
+    loaded: Option<Loaded>,
+    cmd: FlowCommand,
+    cal: &Calendar,
+    today: time::Date,
+) -> Result<(Vec<FlowEvent>, Vec<i64>)> {
+    let Some(l) = loaded else {
         return Err(FlowError::NotStarted.into());
+    };
+    let (action, note) = match &cmd {
+        FlowCommand::Start => ("flow.start", ""),
+        FlowCommand::Claim { .. } => ("task.claim", ""),
+        FlowCommand::Answer { opinion, .. } => ("task.answer", opinion.as_str()),
+        FlowCommand::Approve { .. } => ("task.approve", ""),
+        FlowCommand::Return { reason, .. } => ("task.return", reason.as_str()),
+        FlowCommand::Transfer { reason, .. } => ("task.transfer", reason.as_str()),
+        FlowCommand::Tick => ("task.default_consent", ""),
+        FlowCommand::Cancel => ("flow.cancel", ""),
     };
     if l.status == CaseStatus::Suspended && !matches!(cmd, FlowCommand::Cancel) {
         return Err(StoreError::conflict(
@@ -513,16 +543,32 @@ pub(crate) async fn run(
     });
     match finished {
         Some(approve) if !matches!(cmd, FlowCommand::Cancel) => {
-            // 办结: the case concludes with the decision's opinion, in this transaction.
-            let d = c
-                .opt(
-                    "SELECT opinion, legal_basis FROM tasks WHERE case_id = $1 AND stage_kind = 'decision' AND state = 'done' ORDER BY seq DESC",
-                    args![case_id],
-                )
-                .await?;
+            // 办结: the case concludes with the decision's opinion, in this transaction. When
+            // this very command answered the decision, that opinion is at hand.
+            let answered = match (&cmd, opinion) {
+                (FlowCommand::Answer { .. }, Some((task, text, basis)))
+                    if l.flow.tasks.get(task).is_some_and(|t| {
+                        l.stages.get(t.stage).map(|s| s.kind) == Some(StageKind::Decision)
+                    }) =>
+                {
+                    Some((text.trim().to_string(), basis.trim().to_string()))
+                }
+                _ => None,
+            };
+            let d = match answered {
+                Some(d) => Some(d),
+                None => c
+                    .opt(
+                        "SELECT opinion, legal_basis FROM tasks WHERE case_id = $1 AND stage_kind = 'decision' AND state = 'done' ORDER BY seq DESC",
+                        args![case_id],
+                    )
+                    .await?
+                    .map(|d| Ok::<_, StoreError>((d.str("opinion")?, d.str("legal_basis")?)))
+                    .transpose()?,
+            };
             let reason = match d {
-                Some(d) if d.str("legal_basis")?.is_empty() => d.str("opinion")?,
-                Some(d) => format!("{}（{}）", d.str("opinion")?, d.str("legal_basis")?),
+                Some((text, basis)) if basis.is_empty() => text,
+                Some((text, basis)) => format!("{text}（{basis}）"),
                 None => String::new(),
             };
             let state = CaseState {
@@ -672,12 +718,22 @@ impl Store {
         let calendars = self.calendars.clone();
         self.write(move |c| {
             Box::pin(async move {
-                let t = c
-                    .opt(
-                        "SELECT t.case_id, t.seq, t.region, t.department, t.role, COALESCE(a.department, '') AS mine \
-                         FROM tasks t, accounts a WHERE t.id = $1 AND a.id = $2",
-                        args![task_id, actor.account_id],
+                // One writer (SQLite): the case's workflow is read with the task, a statement
+                // fewer per step. Elsewhere it is read after the case's lock (in `run`).
+                let serial = c.serial();
+                let sql = if serial {
+                    concat!(
+                        "SELECT t.case_id, t.seq, t.region, t.department, t.role, COALESCE(a.department, '') AS mine, ",
+                        flow_case_columns!(),
+                        " FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN case_flows f ON f.case_id = c.id, accounts a \
+                         WHERE t.id = $1 AND a.id = $2"
                     )
+                } else {
+                    "SELECT t.case_id, t.seq, t.region, t.department, t.role, COALESCE(a.department, '') AS mine \
+                     FROM tasks t, accounts a WHERE t.id = $1 AND a.id = $2"
+                };
+                let t = c
+                    .opt(sql, args![task_id, actor.account_id])
                     .await?
                     .ok_or_else(no_task)?;
                 let region = t.str("region")?;
@@ -739,7 +795,12 @@ impl Store {
                         }
                     }
                 };
-                let (events, ids) = run(c, &actor, case_id, cmd, &cal, today).await?;
+                let (events, ids) = if serial {
+                    let l = load_from(c, case_id, &t).await?;
+                    run_loaded(c, &actor, case_id, l, cmd, &cal, today).await?
+                } else {
+                    run(c, &actor, case_id, cmd, &cal, today).await?
+                };
                 let opened = events
                     .iter()
                     .flat_map(|e| match e {

@@ -119,16 +119,10 @@ impl Recipient {
 /// task inbox and notice list already, so for them only SMS and e-mail are written.
 /// The outbox rows of one event for one recipient: one per channel they chose and have an
 /// address for, each with its own idempotency key.
-fn notices(
-    rows: &mut Vec<Vec<Val>>,
-    event: Event,
-    case: (i64, &str),
-    to: &Recipient,
-    fields: &Fields,
-) {
+/// `facts`: the notice's [`Fields`] as [`facts_json`] writes them, shared by its rows.
+fn notices(rows: &mut Vec<Vec<Val>>, event: Event, case: (i64, &str), to: &Recipient, facts: &str) {
     let (case_id, region) = case;
     let channels = Channel::parse_list(&to.channels).unwrap_or_default();
-    let json = serde_json::to_string(fields).unwrap_or_else(|_| "{}".into());
     let now = now_ms();
     for ch in channels {
         let address = match ch {
@@ -148,12 +142,16 @@ fn notices(
             address,
             masked,
             &to.lang,
-            &json,
+            facts,
             key,
             now,
             region
         ]);
     }
+}
+
+fn facts_json(fields: &Fields) -> String {
+    serde_json::to_string(fields).unwrap_or_else(|_| "{}".into())
 }
 
 /// Columns of an outbox row as [`notices`] makes it.
@@ -305,10 +303,13 @@ pub(crate) async fn on_case_change(
     fields.result = result.into();
     fields.result_en = result_en.into();
     let mut rows = Vec::new();
+    // The events of one change share their facts unless an event adds its own.
+    let mut facts = facts_json(&fields);
     for event in events {
         match event {
             Event::CorrectionRequired => {
                 fields.corrections = corrections(c, case_id).await?;
+                facts = facts_json(&fields);
             }
             Event::Suspended => {
                 if let Some(s) = c
@@ -319,11 +320,12 @@ pub(crate) async fn on_case_change(
                     .await?
                 {
                     fields.reason = format!("{}：{}", s.str("name")?, s.str("reason")?);
+                    facts = facts_json(&fields);
                 }
             }
             _ => {}
         }
-        notices(&mut rows, event, (case_id, &region), &to, &fields);
+        notices(&mut rows, event, (case_id, &region), &to, &facts);
     }
     insert_notices(c, rows).await
 }
@@ -389,6 +391,7 @@ pub(crate) async fn on_task_opened(
     fields.task = task.to_string();
     fields.date = due.to_string();
     let mut rows = Vec::new();
+    let facts = facts_json(&fields);
     for r in staff {
         let to = Recipient::read(&r, "id")?;
         notices(
@@ -396,7 +399,7 @@ pub(crate) async fn on_task_opened(
             Event::TaskOpened,
             (case_id, &region),
             &to,
-            &fields,
+            &facts,
         );
     }
     insert_notices(c, rows).await
@@ -437,7 +440,7 @@ pub(crate) async fn on_supervision(
         Event::Supervision,
         (case_id, &region),
         &to,
-        &fields,
+        &facts_json(&fields),
     );
     insert_notices(c, rows).await
 }

@@ -193,29 +193,38 @@ impl dyn Tx + '_ {
 }
 
 /// SQLite through rusqlite, on the writer thread.
-pub(crate) struct LiteTx<'c> {
-    pub(crate) conn: &'c mut rusqlite::Connection,
-    pub(crate) shapes: &'c mut Shapes,
+pub(crate) struct LiteTx<'c, 'conn> {
+    /// The connection and its statements belong to the writer thread, and are used only
+    /// there; the wrapper lets them through the command futures, which must be `Send`, and
+    /// would panic if they were ever touched from another thread.
+    pub(crate) on_writer: send_wrapper::SendWrapper<OnWriter<'c, 'conn>>,
     pub(crate) heads: &'c mut crate::audit::Heads,
     /// Whether the command ran anything but a read: a failed command that only read needs
     /// nothing undone, so the writer can run commands without a savepoint each.
     pub(crate) wrote: bool,
 }
 
-/// What the writer learns once about each statement it runs: which argument each SQLite
-/// parameter takes and the result's column names. Looking both up per run (a walk of the
-/// parameter list per parameter, a string per column per query) cost several microseconds a
-/// statement, and the writer runs forty-odd statements per case lifecycle.
+pub(crate) struct OnWriter<'c, 'conn> {
+    pub(crate) conn: &'conn rusqlite::Connection,
+    pub(crate) prepared: &'c mut Prepared<'conn>,
+}
+
+/// The writer's statements, each prepared once, with what it learns once about each: which
+/// argument each SQLite parameter takes, the result's column names, whether it only reads.
+/// Looking those up per run (a walk of the parameter list per parameter, a string per column
+/// per query) cost several microseconds a statement, and the writer runs forty-odd statements
+/// per case lifecycle. They borrow the writer's connection and live on its thread: rusqlite's
+/// own statement cache hashed each text twice, moved the statement in and out of a list and
+/// cleared its bindings every run, a twentieth of the writer's time.
 /// Kept by a cheap hash of the text (`sql_hash`); statements whose hashes collide share a
-/// bucket and are told apart by their full text. Hashing the whole text, on top of the two
-/// hashes rusqlite's statement cache takes of it, was a visible share of the writer's time.
+/// bucket and are told apart by their full text.
 #[derive(Default)]
-pub(crate) struct Shapes {
-    by_hash: std::collections::HashMap<u64, Vec<Shape>>,
+pub(crate) struct Prepared<'conn> {
+    by_hash: std::collections::HashMap<u64, Vec<Ready<'conn>>>,
     count: usize,
 }
 
-impl Shapes {
+impl Prepared<'_> {
     fn clear(&mut self) {
         self.by_hash.clear();
         self.count = 0;
@@ -243,20 +252,22 @@ fn sql_hash(sql: &str) -> u64 {
     h
 }
 
-struct Shape {
+struct Ready<'conn> {
     sql: Box<str>,
+    stmt: rusqlite::Statement<'conn>,
     /// For SQLite's parameter i (from 1), the index of its value in the arguments.
     params: Vec<usize>,
     names: Arc<[String]>,
+    readonly: bool,
 }
 
 fn lite_err(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(format!("sqlite: {e}"))
 }
 
-impl Shape {
+impl<'conn> Ready<'conn> {
     /// `$n` parameters are bound by their number, as sqlx does, whatever order they appear in.
-    fn of(sql: &str, stmt: &rusqlite::Statement<'_>) -> Result<Shape> {
+    fn of(sql: &str, stmt: rusqlite::Statement<'conn>) -> Result<Ready<'conn>> {
         let params = (1..=stmt.parameter_count())
             .map(|i| {
                 stmt.parameter_name(i)
@@ -268,16 +279,18 @@ impl Shape {
             })
             .collect::<Result<_>>()?;
         let names = stmt.column_names().into_iter().map(String::from).collect();
-        Ok(Shape {
+        Ok(Ready {
             sql: sql.into(),
+            readonly: stmt.readonly(),
+            stmt,
             params,
             names,
         })
     }
 }
 
-fn bind(stmt: &mut rusqlite::Statement<'_>, shape: &Shape, args: &[Val]) -> Result<()> {
-    for (i, n) in shape.params.iter().enumerate() {
+fn bind(stmt: &mut rusqlite::Statement<'_>, params: &[usize], args: &[Val]) -> Result<()> {
+    for (i, n) in params.iter().enumerate() {
         let v = args
             .get(*n)
             .ok_or_else(|| StoreError::Unavailable(format!("no value for ${}", n + 1)))?;
@@ -317,113 +330,120 @@ fn text(t: &[u8]) -> String {
     }
 }
 
-impl LiteTx<'_> {
+impl<'conn> OnWriter<'_, 'conn> {
     /// The statement, prepared once, with its arguments bound.
-    fn bound(
-        &mut self,
-        sql: &str,
-        args: &[Val],
-    ) -> Result<(rusqlite::CachedStatement<'_>, Arc<[String]>, bool)> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(lite_err)?;
-        let readonly = stmt.readonly();
+    fn bound(&mut self, sql: &str, args: &[Val]) -> Result<&mut Ready<'conn>> {
         // Statements built with values in their text would grow this without end.
-        if self.shapes.count >= 1024 {
-            self.shapes.clear();
+        if self.prepared.count >= 1024 {
+            self.prepared.clear();
         }
-        let bucket = self.shapes.by_hash.entry(sql_hash(sql)).or_default();
+        let bucket = self.prepared.by_hash.entry(sql_hash(sql)).or_default();
         let i = match bucket.iter().position(|s| &*s.sql == sql) {
             Some(i) => i,
             None => {
-                bucket.push(Shape::of(sql, &stmt)?);
-                self.shapes.count += 1;
+                let stmt = self.conn.prepare(sql).map_err(lite_err)?;
+                bucket.push(Ready::of(sql, stmt)?);
+                self.prepared.count += 1;
                 bucket.len() - 1
             }
         };
-        let shape = &bucket[i];
-        bind(&mut stmt, shape, args)?;
-        Ok((stmt, shape.names.clone(), readonly))
+        let ready = &mut bucket[i];
+        bind(&mut ready.stmt, &ready.params, args)?;
+        Ok(ready)
     }
-    /// Notes whether a statement that ran left anything written: one that may write did if it
+    /// Whether a statement that ran left anything written: one that may write did if it
     /// changed rows, failed (taken as written, to be safe) or is not a plain INSERT, UPDATE
     /// or DELETE (schema changes count no rows). An optimistic-lock UPDATE that matched
     /// nothing, before its command refuses, has written nothing.
-    fn note_write(&mut self, sql: &str, readonly: bool, changes_before: u64, failed: bool) {
+    fn wrote(&self, sql: &str, readonly: bool, changes_before: u64, failed: bool) -> bool {
         if readonly {
-            return;
+            return false;
         }
         let head = sql.trim_start();
         let dml = ["INSERT", "UPDATE", "DELETE"]
             .iter()
             .any(|k| head.starts_with(k));
-        if failed || !dml || self.conn.total_changes() != changes_before {
-            self.wrote = true;
-        }
+        failed || !dml || self.conn.total_changes() != changes_before
     }
-    fn exec_now(&mut self, sql: &str, args: &[Val]) -> Result<u64> {
+    /// Runs a statement: the rows it changed, and whether it wrote anything.
+    fn exec(&mut self, sql: &str, args: &[Val]) -> (Result<u64>, bool) {
         let before = self.conn.total_changes();
-        let (mut stmt, _, readonly) = self.bound(sql, args)?;
-        let r = stmt.raw_execute().map(|n| n as u64).map_err(lite_err);
-        drop(stmt);
-        self.note_write(sql, readonly, before, r.is_err());
-        r
+        let ready = match self.bound(sql, args) {
+            Ok(r) => r,
+            Err(e) => return (Err(e), false),
+        };
+        let r = ready.stmt.raw_execute().map(|n| n as u64).map_err(lite_err);
+        let readonly = ready.readonly;
+        let wrote = self.wrote(sql, readonly, before, r.is_err());
+        (r, wrote)
     }
-    fn query_now(&mut self, sql: &str, args: &[Val]) -> Result<Vec<Row>> {
+    /// Runs a statement: the rows it returned, and whether it wrote anything.
+    fn query(&mut self, sql: &str, args: &[Val]) -> (Result<Vec<Row>>, bool) {
         if let Some(insert) = one_row_insert(sql) {
-            return Ok(match self.exec_now(insert, args)? {
+            let (r, wrote) = self.exec(insert, args);
+            let rows = r.map(|n| match n {
                 1 => vec![Row {
                     names: ID.clone(),
                     vals: vec![Val::Int(self.conn.last_insert_rowid())],
                 }],
                 _ => vec![],
             });
+            return (rows, wrote);
         }
         let before = self.conn.total_changes();
-        let (mut stmt, names, readonly) = self.bound(sql, args)?;
-        let r = Self::read_rows(&mut stmt, &names);
-        drop(stmt);
-        self.note_write(sql, readonly, before, r.is_err());
-        r
-    }
-    fn read_rows(stmt: &mut rusqlite::Statement<'_>, names: &Arc<[String]>) -> Result<Vec<Row>> {
-        let n = names.len();
-        let mut rows = stmt.raw_query();
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(lite_err)? {
-            let mut vals = Vec::with_capacity(n);
-            for i in 0..n {
-                use rusqlite::types::ValueRef;
-                vals.push(match r.get_ref(i).map_err(lite_err)? {
-                    ValueRef::Null => Val::NullText,
-                    ValueRef::Integer(x) => Val::Int(x),
-                    ValueRef::Real(x) => Val::Text(x.to_string()),
-                    ValueRef::Text(t) => Val::Text(text(t)),
-                    ValueRef::Blob(b) => Val::Text(String::from_utf8_lossy(b).into_owned()),
-                });
-            }
-            out.push(Row {
-                names: names.clone(),
-                vals,
-            });
-        }
-        Ok(out)
+        let ready = match self.bound(sql, args) {
+            Ok(r) => r,
+            Err(e) => return (Err(e), false),
+        };
+        let r = read_rows(&mut ready.stmt, &ready.names);
+        let readonly = ready.readonly;
+        let wrote = self.wrote(sql, readonly, before, r.is_err());
+        (r, wrote)
     }
 }
 
-impl Tx for LiteTx<'_> {
+fn read_rows(stmt: &mut rusqlite::Statement<'_>, names: &Arc<[String]>) -> Result<Vec<Row>> {
+    let n = names.len();
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(lite_err)? {
+        let mut vals = Vec::with_capacity(n);
+        for i in 0..n {
+            use rusqlite::types::ValueRef;
+            vals.push(match r.get_ref(i).map_err(lite_err)? {
+                ValueRef::Null => Val::NullText,
+                ValueRef::Integer(x) => Val::Int(x),
+                ValueRef::Real(x) => Val::Text(x.to_string()),
+                ValueRef::Text(t) => Val::Text(text(t)),
+                ValueRef::Blob(b) => Val::Text(String::from_utf8_lossy(b).into_owned()),
+            });
+        }
+        out.push(Row {
+            names: names.clone(),
+            vals,
+        });
+    }
+    Ok(out)
+}
+
+impl Tx for LiteTx<'_, '_> {
     fn exec<'a>(&'a mut self, sql: &'a str, args: Vec<Val>) -> BoxFuture<'a, Result<u64>> {
-        let r = self.exec_now(sql, &args);
+        let (r, wrote) = self.on_writer.exec(sql, &args);
+        self.wrote |= wrote;
         Box::pin(std::future::ready(r))
     }
     fn query<'a>(&'a mut self, sql: &'a str, args: Vec<Val>) -> BoxFuture<'a, Result<Vec<Row>>> {
-        let r = self.query_now(sql, &args);
+        let (r, wrote) = self.on_writer.query(sql, &args);
+        self.wrote |= wrote;
         Box::pin(std::future::ready(r))
     }
     fn batch<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<()>> {
         // Schema changes (migrations) can change a statement's columns, or the audit log.
-        self.shapes.clear();
+        let w = &mut *self.on_writer;
+        w.prepared.clear();
         self.heads.forget();
         self.wrote = true;
-        let r = self.conn.execute_batch(sql).map_err(lite_err);
+        let r = w.conn.execute_batch(sql).map_err(lite_err);
         Box::pin(std::future::ready(r))
     }
     fn serial(&self) -> bool {

@@ -8,7 +8,7 @@
 //! with each command in its own savepoint, so it rolls back alone. PostgreSQL runs each
 //! command in its own transaction from the pool and groups commits itself.
 
-use crate::tx::{LiteTx, SqlxTx, Tx};
+use crate::tx::{LiteTx, OnWriter, SqlxTx, Tx};
 use crate::{Result, StoreError};
 use futures::future::BoxFuture;
 use sqlx::AnyPool;
@@ -39,7 +39,7 @@ impl Writer {
     where
         S: FnMut(&mut Option<std::fs::File>, &str) -> std::io::Result<()> + Send + 'static,
     {
-        let mut conn = rusqlite::Connection::open(path)
+        let conn = rusqlite::Connection::open(path)
             .map_err(|e| StoreError::Unavailable(format!("cannot open {path}: {e}")))?;
         // An acknowledged command survives power loss: the log is on disk before any command
         // in it is answered. SQLite's FULL would fsync inside COMMIT, leaving the writer idle
@@ -93,7 +93,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("yichuang-sqlite-writer".into())
             .spawn(move || {
-                writer_loop(&mut conn, rx, &turn, &to_sync, &failed);
+                writer_loop(&conn, rx, &turn, &to_sync, &failed);
                 drop(alive);
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
@@ -271,14 +271,14 @@ fn sync_loop<S>(
 }
 
 fn writer_loop(
-    conn: &mut rusqlite::Connection,
+    conn: &rusqlite::Connection,
     mut rx: mpsc::Receiver<Job>,
     turn: &std::sync::Mutex<()>,
     to_sync: &std::sync::mpsc::Sender<Committed>,
     failed: &std::sync::atomic::AtomicBool,
 ) {
     let mut next_restart = std::time::Instant::now() + RESTART_EVERY;
-    let mut shapes = crate::tx::Shapes::default();
+    let mut prepared = crate::tx::Prepared::default();
     let mut heads = crate::audit::Heads::default();
     while let Some(first) = rx.blocking_recv() {
         if failed.load(std::sync::atomic::Ordering::SeqCst) {
@@ -292,9 +292,9 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        let (dones, result) = match run_batch(conn, &mut shapes, &mut heads, &mut batch, false) {
+        let (dones, result) = match run_batch(conn, &mut prepared, &mut heads, &mut batch, false) {
             Some(ran) => ran,
-            None => run_batch(conn, &mut shapes, &mut heads, &mut batch, true)
+            None => run_batch(conn, &mut prepared, &mut heads, &mut batch, true)
                 .unwrap_or_else(|| (Vec::new(), Err("the batch could not run".into()))),
         };
         // The syncer answers once the commit is on disk; a job whose last run left no answer
@@ -315,9 +315,9 @@ fn writer_loop(
 /// commit's result. `guarded`: each command in its own savepoint. Unguarded, a command that
 /// fails having written (or panics) ends the pass with everything rolled back: `None`, run
 /// the batch again guarded.
-fn run_batch(
-    conn: &mut rusqlite::Connection,
-    shapes: &mut crate::tx::Shapes,
+fn run_batch<'conn>(
+    conn: &'conn rusqlite::Connection,
+    prepared: &mut crate::tx::Prepared<'conn>,
     heads: &mut crate::audit::Heads,
     batch: &mut [Job],
     guarded: bool,
@@ -345,8 +345,10 @@ fn run_batch(
         // the writer, and every other command, carries on.
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut tx = LiteTx {
-                conn: &mut *conn,
-                shapes: &mut *shapes,
+                on_writer: send_wrapper::SendWrapper::new(OnWriter {
+                    conn,
+                    prepared: &mut *prepared,
+                }),
                 heads: &mut *heads,
                 wrote: false,
             };
