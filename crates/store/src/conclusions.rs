@@ -20,6 +20,26 @@ pub(crate) async fn record_conclusion(
     on: time::Date,
     by: Option<i64>,
 ) -> Result<()> {
+    let Some(done) = conclusion(c, id, cal, on).await? else {
+        return Ok(());
+    };
+    let mut args = conclusion_args(&done, by);
+    args.push(id.into());
+    c.exec(
+        "UPDATE cases SET concluded_on = $1, days_used = $2, within_internal = $3, within_promised = $4, within_legal = $5, decided_by = $6, next_alert_on = NULL WHERE id = $7",
+        args,
+    )
+    .await?;
+    Ok(())
+}
+
+/// How a case concluding on `on` kept its limits; None if it has no deadlines (never accepted).
+pub(crate) async fn conclusion(
+    c: &mut dyn Tx,
+    id: i64,
+    cal: &Calendar,
+    on: time::Date,
+) -> Result<Option<yichuang_core::deadline::Conclusion>> {
     let r = c
         .one(
             "SELECT accepted_on, internal_due, promised_due, legal_due, yellow_from, stopped_days FROM cases WHERE id = $1",
@@ -27,23 +47,24 @@ pub(crate) async fn record_conclusion(
         )
         .await?;
     let Some(d) = stored_deadlines(&r)? else {
-        return Ok(());
+        return Ok(None);
     };
-    let done = d.conclusion(cal, on, r.i64("stopped_days")?);
-    c.exec(
-        "UPDATE cases SET concluded_on = $1, days_used = $2, within_internal = $3, within_promised = $4, within_legal = $5, decided_by = $6, next_alert_on = NULL WHERE id = $7",
-        args![
-            done.concluded_on.to_string(),
-            done.days_used,
-            i64::from(done.within_internal),
-            i64::from(done.within_promised),
-            i64::from(done.within_legal),
-            by,
-            id
-        ],
-    )
-    .await?;
-    Ok(())
+    Ok(Some(d.conclusion(cal, on, r.i64("stopped_days")?)))
+}
+
+/// The values of [`record_conclusion`]'s columns, `$1`…`$6`.
+pub(crate) fn conclusion_args(
+    done: &yichuang_core::deadline::Conclusion,
+    by: Option<i64>,
+) -> Vec<crate::tx::Val> {
+    args![
+        done.concluded_on.to_string(),
+        done.days_used,
+        i64::from(done.within_internal),
+        i64::from(done.within_promised),
+        i64::from(done.within_legal),
+        by
+    ]
 }
 
 /// Department staff who may decide: reviewers and managers in the case's region.

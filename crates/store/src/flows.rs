@@ -584,21 +584,30 @@ async fn run_loaded(
                 },
             )?;
             crate::supervision::bucket_delta(c, case_id, -1).await?;
-            // The case row is locked by this transaction since its first statement.
+            // The case row is locked by this transaction since its first statement. The
+            // conclusion (how it kept its limits) is written in the same statement.
             let now = crate::now_ms();
-            c.exec(
-                "UPDATE cases SET status = $1, version = version + 1, updated_at = $2, completed_at = $2, decision_reason = $3 WHERE id = $4",
-                args![st.status.as_str(), now, reason.trim(), case_id],
-            )
-            .await?;
-            crate::conclusions::record_conclusion(
-                c,
-                case_id,
-                cal,
-                today,
-                Some(actor.account_id).filter(|id| *id > 0),
-            )
-            .await?;
+            let by = Some(actor.account_id).filter(|id| *id > 0);
+            match crate::conclusions::conclusion(c, case_id, cal, today).await? {
+                Some(done) => {
+                    let mut args = crate::conclusions::conclusion_args(&done, by);
+                    args.extend(args![st.status.as_str(), now, reason.trim(), case_id]);
+                    c.exec(
+                        "UPDATE cases SET status = $7, version = version + 1, updated_at = $8, completed_at = $8, decision_reason = $9, \
+                         concluded_on = $1, days_used = $2, within_internal = $3, within_promised = $4, within_legal = $5, decided_by = $6, \
+                         next_alert_on = NULL WHERE id = $10",
+                        args,
+                    )
+                    .await?;
+                }
+                None => {
+                    c.exec(
+                        "UPDATE cases SET status = $1, version = version + 1, updated_at = $2, completed_at = $2, decision_reason = $3 WHERE id = $4",
+                        args![st.status.as_str(), now, reason.trim(), case_id],
+                    )
+                    .await?;
+                }
+            }
             audit_case(
                 c,
                 actor,
