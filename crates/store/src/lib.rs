@@ -340,3 +340,103 @@ impl Store {
         self.read.close().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS_SQLITE;
+
+    /// Every row of a table, each value as SQLite quotes it, in id order.
+    fn rows(db: &rusqlite::Connection, table: &str) -> Vec<Vec<String>> {
+        let mut s = db
+            .prepare(&format!("SELECT * FROM {table} ORDER BY id"))
+            .unwrap();
+        let n = s.column_count();
+        let out = s
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| r.get_ref(i).map(|v| format!("{v:?}")))
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        out
+    }
+
+    /// Migration 0019 copies the audit log, the outbox and the tasks into tables without
+    /// AUTOINCREMENT on a database that has data: every row and id stays, task transfers still
+    /// point at their tasks (and the foreign keys hold, checked as the writer runs them), the
+    /// indexes are back, and new rows take the next id.
+    #[test]
+    fn plain_row_ids_keep_every_row_of_a_used_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = rusqlite::Connection::open(dir.path().join("m.db")).unwrap();
+        for (v, sql) in MIGRATIONS_SQLITE.iter().filter(|(v, _)| *v < 19) {
+            db.execute_batch(sql).unwrap_or_else(|e| panic!("{v}: {e}"));
+        }
+        // The case's item and applicant are left out: only the rows that refer to the case
+        // matter here.
+        db.execute_batch("PRAGMA foreign_keys=OFF;").unwrap();
+        db.execute_batch(
+            "INSERT INTO cases (id, item_code, applicant_id, status, region, department, secret, created_at, updated_at) \
+                 VALUES (7, 'X', 1, 'in_stage', '360822', 'D', 's', 1, 1); \
+             INSERT INTO tasks (id, case_id, seq, stage, stage_kind, stage_name, region, department, role, due_on, state, created_at) \
+                 VALUES (5, 7, 0, 0, 'parallel', '并联', '360822', 'D', 'reviewer', '2026-12-01', 'done', 1), \
+                        (9, 7, 1, 1, 'decision', '决定', '360822', 'E', 'reviewer', '2026-12-02', 'open', 2); \
+             INSERT INTO task_transfers (task_id, case_id, region, from_department, to_department, reason, by_id, at) \
+                 VALUES (9, 7, '360822', 'D', 'E', '职责', 3, 2); \
+             INSERT INTO audit (id, at, stream, actor_id, actor_role, action, client_addr, prev_hash, hash) \
+                 VALUES (3, 1, 'case:N', 0, 'system', 'a', 'l', '', 'h3'), (4, 2, 'case:N', 0, 'system', 'b', 'l', 'h3', 'h4'); \
+             INSERT INTO outbox (id, event, case_id, account_id, channel, address, address_masked, lang, fields, idem_key, next_at, created_at) \
+                 VALUES (2, 'accepted', 7, 1, 'sms', '13800138000', '138****8000', 'zh', '{}', 'k', 1, 1);",
+        )
+        .unwrap();
+        let tables = ["audit", "outbox", "tasks", "task_transfers"];
+        let before: Vec<_> = tables.iter().map(|t| rows(&db, t)).collect();
+
+        db.execute_batch("PRAGMA foreign_keys=ON; BEGIN;").unwrap();
+        db.execute_batch(MIGRATIONS_SQLITE.iter().find(|(v, _)| *v == 19).unwrap().1)
+            .unwrap();
+        db.execute_batch("COMMIT;").unwrap();
+
+        let after: Vec<_> = tables.iter().map(|t| rows(&db, t)).collect();
+        assert_eq!(before, after);
+        let broken: i64 = db
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM pragma_foreign_key_check('tasks')) \
+                      + (SELECT COUNT(*) FROM pragma_foreign_key_check('task_transfers'))",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(broken, 0);
+        let schema: String = db
+            .query_row(
+                "SELECT group_concat(sql, ' ') FROM sqlite_master WHERE tbl_name IN ('audit', 'outbox', 'tasks')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!schema.contains("AUTOINCREMENT"), "{schema}");
+        for index in [
+            "audit_stream",
+            "outbox_due",
+            "outbox_case",
+            "tasks_silence",
+            "tasks_inbox",
+            "tasks_due_open",
+        ] {
+            assert!(
+                schema.contains(&format!("INDEX {index} ")),
+                "{index} missing"
+            );
+        }
+        db.execute(
+            "INSERT INTO tasks (case_id, seq, stage, stage_kind, stage_name, region, department, role, due_on, state, created_at) \
+             VALUES (7, 2, 1, 'decision', '决定', '360822', 'E', 'reviewer', '2026-12-03', 'open', 3)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(db.last_insert_rowid(), 10);
+    }
+}

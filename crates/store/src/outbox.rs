@@ -115,10 +115,9 @@ impl Recipient {
     }
 }
 
-/// Writes one notice per chosen channel that has an address. Staff hear in-app through their
-/// task inbox and notice list already, so for them only SMS and e-mail are written.
 /// The outbox rows of one event for one recipient: one per channel they chose and have an
-/// address for, each with its own idempotency key.
+/// address for, each with its own idempotency key. Staff hear in-app through their task inbox
+/// and notice list already, so for them only SMS and e-mail are written.
 /// `facts`: the notice's [`Fields`] as [`facts_json`] writes them, shared by its rows.
 fn notices(rows: &mut Vec<Vec<Val>>, event: Event, case: (i64, &str), to: &Recipient, facts: &str) {
     let (case_id, region) = case;

@@ -215,7 +215,7 @@ pub(crate) struct OnWriter<'c, 'conn> {
 /// per query) cost several microseconds a statement, and the writer runs forty-odd statements
 /// per case lifecycle. They borrow the writer's connection and live on its thread: rusqlite's
 /// own statement cache hashed each text twice, moved the statement in and out of a list and
-/// cleared its bindings every run, a twentieth of the writer's time.
+/// cleared its bindings every run (keeping them here saved 2 % of the writer's instructions).
 /// Kept by a cheap hash of the text (`sql_hash`); statements whose hashes collide share a
 /// bucket and are told apart by their full text.
 #[derive(Default)]
