@@ -1333,9 +1333,22 @@ pub(crate) async fn decide_in(
         ),
         _ => None,
     };
-    let sql = format!("UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra}{}{} WHERE id = $3 AND version = $4",
+    // The first stage is worked out now and written with the status.
+    let begun = match (flow, cal) {
+        (true, Some(cal)) => Some(crate::flows::Begun::new(
+            &row.region,
+            &row.item.department,
+            &row.item.workflow,
+            cal,
+            today,
+        )?),
+        _ => None,
+    };
+    let sql = format!("UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra}{}{}{} WHERE id = $3 AND version = $4",
         if cmds.len() == 2 { ", accepted_at = $2" } else { "" },
-        if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10, yellow_from = $11, next_alert_on = $11, alerted = 0" } else { "" });
+        if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10, yellow_from = $11, next_alert_on = $11, alerted = 0" } else { "" },
+        if begun.is_some() { ", flow_stage = $12, flow_result = $13" } else { "" });
+    let (flow_stage, flow_result) = begun.as_ref().map(|b| b.case_columns()).unzip();
     let due = |f: fn(&Deadlines) -> time::Date| deadlines.as_ref().map(|d| f(d).to_string());
     // 容缺: a deferred material is due no later than the promised completion date.
     if let Some(d) = &deadlines {
@@ -1353,8 +1366,11 @@ pub(crate) async fn decide_in(
             ));
         }
     }
-    // The supervision buckets follow the case: out of its old bucket, into its new one.
-    crate::supervision::bucket_delta(c, id, -1).await?;
+    // The supervision buckets follow the case: out of its old bucket (only an open case is
+    // in one), into its new one.
+    if matches!(row.status, CaseStatus::Accepted | CaseStatus::InStage) {
+        crate::supervision::bucket_delta(c, id, -1).await?;
+    }
     let done = c
         .exec(
             &sql,
@@ -1369,7 +1385,9 @@ pub(crate) async fn decide_in(
                 due(|d| d.internal),
                 due(|d| d.promised),
                 due(|d| d.legal),
-                due(|d| d.yellow_from)
+                due(|d| d.yellow_from),
+                flow_stage,
+                flow_result.flatten()
             ],
         )
         .await?;
@@ -1384,17 +1402,8 @@ pub(crate) async fn decide_in(
     if let (WindowDecision::CompleteOnSpot, Some(cal)) = (&decision, cal) {
         crate::conclusions::record_conclusion(c, id, cal, today, Some(actor.account_id)).await?;
     }
-    if let (true, Some(cal)) = (flow, cal) {
-        crate::flows::start(
-            c,
-            id,
-            &row.region,
-            &row.item.department,
-            &row.item.workflow,
-            cal,
-            today,
-        )
-        .await?;
+    if let Some(begun) = begun {
+        crate::flows::start(c, id, begun).await?;
     }
     if let WindowDecision::Corrections { note } = &decision {
         c.exec("INSERT INTO correction_notices (case_id, issued_by, issued_at, problems, note) VALUES ($1,$2,$3,$4,$5)", args![id, actor.account_id, now, serde_json::to_string(&problems).unwrap_or_else(|_| "[]".into()), note.trim()])

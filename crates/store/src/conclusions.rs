@@ -33,6 +33,14 @@ pub(crate) async fn record_conclusion(
     Ok(())
 }
 
+/// The case's columns [`conclusion_of`] reads.
+macro_rules! deadline_columns {
+    () => {
+        "accepted_on, internal_due, promised_due, legal_due, yellow_from, stopped_days"
+    };
+}
+pub(crate) use deadline_columns;
+
 /// How a case concluding on `on` kept its limits; None if it has no deadlines (never accepted).
 pub(crate) async fn conclusion(
     c: &mut dyn Tx,
@@ -42,11 +50,20 @@ pub(crate) async fn conclusion(
 ) -> Result<Option<yichuang_core::deadline::Conclusion>> {
     let r = c
         .one(
-            "SELECT accepted_on, internal_due, promised_due, legal_due, yellow_from, stopped_days FROM cases WHERE id = $1",
+            concat!("SELECT ", deadline_columns!(), " FROM cases WHERE id = $1"),
             args![id],
         )
         .await?;
-    let Some(d) = stored_deadlines(&r)? else {
+    conclusion_of(&r, cal, on)
+}
+
+/// [`conclusion`] from the case's row (with [`deadline_columns`]) read in this transaction.
+pub(crate) fn conclusion_of(
+    r: &crate::tx::Row,
+    cal: &Calendar,
+    on: time::Date,
+) -> Result<Option<yichuang_core::deadline::Conclusion>> {
+    let Some(d) = stored_deadlines(r)? else {
         return Ok(None);
     };
     Ok(Some(d.conclusion(cal, on, r.i64("stopped_days")?)))

@@ -236,11 +236,23 @@ pub(crate) async fn load(c: &mut dyn Tx, case_id: i64) -> Result<Option<Loaded>>
         )
         .await?
         .ok_or_else(StoreError::no_case)?;
-    load_from(c, case_id, &r).await
+    let tasks = load_tasks(c, case_id).await?;
+    load_from(case_id, &r, &tasks)
 }
 
-/// The workflow of a case whose row (with [`flow_case_columns`]) is already read.
-async fn load_from(c: &mut dyn Tx, case_id: i64, r: &crate::tx::Row) -> Result<Option<Loaded>> {
+/// The case's tasks' rows in order, for [`load_from`].
+async fn load_tasks(c: &mut dyn Tx, case_id: i64) -> Result<Vec<crate::tx::Row>> {
+    c.query(
+        "SELECT id, stage, department, role, ab, due_on, state, claimed_by, proposed_by, consent, by_default, answered_by \
+         FROM tasks WHERE case_id = $1 ORDER BY seq",
+        args![case_id],
+    )
+    .await
+}
+
+/// The workflow of a case from its row (with [`flow_case_columns`]) and its tasks' rows (from
+/// [`load_tasks`]).
+fn load_from(case_id: i64, r: &crate::tx::Row, tasks: &[crate::tx::Row]) -> Result<Option<Loaded>> {
     let Some(def) = r.opt_str("stages")? else {
         return Ok(None);
     };
@@ -253,22 +265,16 @@ async fn load_from(c: &mut dyn Tx, case_id: i64, r: &crate::tx::Row) -> Result<O
         result: r.opt_i64("flow_result")?.map(|x| x != 0),
     };
     let mut ids = Vec::new();
-    for t in c
-        .query(
-            "SELECT id, stage, department, role, ab, due_on, state, claimed_by, proposed_by, consent, by_default, answered_by \
-             FROM tasks WHERE case_id = $1 ORDER BY seq",
-            args![case_id],
-        )
-        .await?
-    {
+    for t in tasks {
         ids.push(t.i64("id")?);
         flow.tasks.push(Task {
             stage: t.i64("stage")?.max(0) as usize,
             department: t.str("department")?,
             role: t.str("role")?,
             ab: t.i64("ab")? != 0,
-            due: parse_date(&t.str("due_on")?).map_err(|e| StoreError::Unavailable(e.to_string()))?,
-            state: task_state(&t)?,
+            due: parse_date(&t.str("due_on")?)
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            state: task_state(t)?,
         });
     }
     Ok(Some(Loaded {
@@ -283,7 +289,8 @@ async fn load_from(c: &mut dyn Tx, case_id: i64, r: &crate::tx::Row) -> Result<O
     }))
 }
 
-/// Writes what a step changed: new tasks, changed tasks (guarded by their old state), the
+/// Writes what a step changed: new tasks, changed tasks (guarded by their old state), and
+/// unless the caller writes them in its own UPDATE of the case row (`case_row` false), the
 /// stage and result on the case. Returns the row ids by position, new ones included.
 pub(crate) async fn save(
     c: &mut dyn Tx,
@@ -292,9 +299,11 @@ pub(crate) async fn save(
     l: &Loaded,
     next: &Flow,
     opinion: Option<(usize, &str, &str)>,
+    case_row: bool,
 ) -> Result<Vec<i64>> {
     let now = crate::now_ms();
     let mut ids = l.ids.clone();
+    let mut opened = Vec::new();
     for (seq, t) in next.tasks.iter().enumerate() {
         let (state, claimed, proposed, consent, by_default, answered) = state_cols(&t.state);
         let done_at =
@@ -314,15 +323,12 @@ pub(crate) async fn save(
                     .i64("id")?;
                 ids.push(id);
                 if matches!(t.state, TaskState::Open) {
-                    crate::outbox::on_task_opened(
-                        c,
-                        case_id,
-                        &t.department,
-                        &t.role,
-                        &s.title(),
-                        t.due,
-                    )
-                    .await?;
+                    opened.push(crate::outbox::Opened {
+                        department: &t.department,
+                        role: &t.role,
+                        task: s.title(),
+                        due: t.due,
+                    });
                 }
             }
             Some(old) if old != t => {
@@ -351,12 +357,14 @@ pub(crate) async fn save(
             Some(_) => {}
         }
     }
-    if !l.flow.started || l.flow.stage != next.stage || l.flow.result != next.result {
+    crate::outbox::on_tasks_opened(c, case_id, &opened).await?;
+    if case_row && (!l.flow.started || l.flow.stage != next.stage || l.flow.result != next.result) {
         // A task's own changes are guarded by its state; the case's version moves with the
         // case's stage, as with its status.
+        let (stage, result) = flow_columns(next);
         c.exec(
             "UPDATE cases SET flow_stage = $1, flow_result = $2, version = version + 1 WHERE id = $3",
-            args![next.stage as i64, next.result.map(i64::from), case_id],
+            args![stage, result, case_id],
         )
         .await?;
     }
@@ -412,42 +420,64 @@ fn describe(events: &[FlowEvent], stages: &[Stage], next: &Flow) -> String {
         .join("; ")
 }
 
-/// Opens the first stage of a case just accepted, whose item declares a workflow. Part of
-/// the acceptance transaction.
-pub(crate) async fn start(
-    c: &mut dyn Tx,
-    case_id: i64,
-    region: &str,
-    department: &str,
-    stages: &[Stage],
-    cal: &Calendar,
-    today: time::Date,
-) -> Result<()> {
+/// The first stage of a case about to be accepted, whose item declares a workflow: worked
+/// out before the acceptance's UPDATE of the case row, which writes [`Begun::case_columns`]
+/// with the status; [`start`] then writes the rest.
+pub(crate) struct Begun {
+    loaded: Loaded,
+    next: Flow,
+}
+
+impl Begun {
+    pub(crate) fn new(
+        region: &str,
+        department: &str,
+        stages: &[Stage],
+        cal: &Calendar,
+        today: time::Date,
+    ) -> Result<Begun> {
+        let loaded = Loaded {
+            number: None,
+            status: CaseStatus::InStage,
+            region: region.to_string(),
+            department: department.to_string(),
+            stages: Arc::new(stages.to_vec()),
+            flow: Flow::default(),
+            ids: Vec::new(),
+        };
+        let ctx = Ctx {
+            stages,
+            department,
+            calendar: cal,
+            today,
+        };
+        let (next, _) = step(&ctx, &loaded.flow, &FlowCommand::Start)?;
+        Ok(Begun { loaded, next })
+    }
+
+    /// `flow_stage` and `flow_result` of the case row.
+    pub(crate) fn case_columns(&self) -> (i64, Option<i64>) {
+        flow_columns(&self.next)
+    }
+}
+
+fn flow_columns(f: &Flow) -> (i64, Option<i64>) {
+    (f.stage as i64, f.result.map(i64::from))
+}
+
+/// Opens the first stage of a case just accepted: its stages' snapshot and its first tasks.
+/// Part of the acceptance transaction, after the case row is written.
+pub(crate) async fn start(c: &mut dyn Tx, case_id: i64, begun: Begun) -> Result<()> {
+    let l = &begun.loaded;
     c.exec(
         "INSERT INTO case_flows (case_id, stages) VALUES ($1, $2)",
         args![
             case_id,
-            serde_json::to_string(stages).unwrap_or_else(|_| "[]".into())
+            serde_json::to_string(&*l.stages).unwrap_or_else(|_| "[]".into())
         ],
     )
     .await?;
-    let l = Loaded {
-        number: None,
-        status: CaseStatus::InStage,
-        region: region.to_string(),
-        department: department.to_string(),
-        stages: Arc::new(stages.to_vec()),
-        flow: Flow::default(),
-        ids: Vec::new(),
-    };
-    let ctx = Ctx {
-        stages,
-        department,
-        calendar: cal,
-        today,
-    };
-    let (next, _) = step(&ctx, &l.flow, &FlowCommand::Start)?;
-    save(c, case_id, region, &l, &next, None).await?;
+    save(c, case_id, &l.region, l, &begun.next, None, false).await?;
     Ok(())
 }
 
@@ -525,7 +555,13 @@ async fn run_loaded(
         } => Some((*task, opinion.as_str(), legal_basis.as_str())),
         _ => None,
     };
-    let ids = save(c, case_id, &l.region, &l, &next, opinion).await?;
+    let finished = events.iter().find_map(|e| match e {
+        FlowEvent::Finished { approved } => Some(*approved),
+        _ => None,
+    });
+    let concludes = finished.is_some() && !matches!(cmd, FlowCommand::Cancel);
+    // A concluding step writes the flow's end with the case's status, in one UPDATE.
+    let ids = save(c, case_id, &l.region, &l, &next, opinion, !concludes).await?;
     if let FlowCommand::Transfer { task, to, reason } = &cmd {
         c.exec(
             "INSERT INTO task_transfers (task_id, case_id, region, from_department, to_department, reason, by_id, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
@@ -537,12 +573,8 @@ async fn run_loaded(
     if !note.trim().is_empty() {
         detail = format!("{detail}: {}", note.trim());
     }
-    let finished = events.iter().find_map(|e| match e {
-        FlowEvent::Finished { approved } => Some(*approved),
-        _ => None,
-    });
     match finished {
-        Some(approve) if !matches!(cmd, FlowCommand::Cancel) => {
+        Some(approve) if concludes => {
             // 办结: the case concludes with the decision's opinion, in this transaction. When
             // this very command answered the decision, that opinion is at hand.
             let answered = match (&cmd, opinion) {
@@ -583,27 +615,50 @@ async fn run_loaded(
                     reason: reason.clone(),
                 },
             )?;
-            crate::supervision::bucket_delta(c, case_id, -1).await?;
-            // The case row is locked by this transaction since its first statement. The
-            // conclusion (how it kept its limits) is written in the same statement.
+            // The case's bucket and its limits, in one read of the row (locked by this
+            // transaction since its first statement).
+            let row = c
+                .one(
+                    concat!(
+                        "SELECT ",
+                        crate::supervision::bucket_columns!(),
+                        ", ",
+                        crate::conclusions::deadline_columns!(),
+                        " FROM cases WHERE id = $1"
+                    ),
+                    args![case_id],
+                )
+                .await?;
+            crate::supervision::bucket_delta_of(c, case_id, &row, -1).await?;
+            // The conclusion (how it kept its limits) and the flow's end are written with the
+            // status, in one statement.
             let now = crate::now_ms();
             let by = Some(actor.account_id).filter(|id| *id > 0);
-            match crate::conclusions::conclusion(c, case_id, cal, today).await? {
+            let (stage, result) = flow_columns(&next);
+            match crate::conclusions::conclusion_of(&row, cal, today)? {
                 Some(done) => {
                     let mut args = crate::conclusions::conclusion_args(&done, by);
-                    args.extend(args![st.status.as_str(), now, reason.trim(), case_id]);
+                    args.extend(args![
+                        st.status.as_str(),
+                        now,
+                        reason.trim(),
+                        case_id,
+                        stage,
+                        result
+                    ]);
                     c.exec(
                         "UPDATE cases SET status = $7, version = version + 1, updated_at = $8, completed_at = $8, decision_reason = $9, \
                          concluded_on = $1, days_used = $2, within_internal = $3, within_promised = $4, within_legal = $5, decided_by = $6, \
-                         next_alert_on = NULL WHERE id = $10",
+                         next_alert_on = NULL, flow_stage = $11, flow_result = $12 WHERE id = $10",
                         args,
                     )
                     .await?;
                 }
                 None => {
                     c.exec(
-                        "UPDATE cases SET status = $1, version = version + 1, updated_at = $2, completed_at = $2, decision_reason = $3 WHERE id = $4",
-                        args![st.status.as_str(), now, reason.trim(), case_id],
+                        "UPDATE cases SET status = $1, version = version + 1, updated_at = $2, completed_at = $2, decision_reason = $3, \
+                         flow_stage = $5, flow_result = $6 WHERE id = $4",
+                        args![st.status.as_str(), now, reason.trim(), case_id, stage, result],
                     )
                     .await?;
                 }
@@ -728,7 +783,9 @@ impl Store {
         self.write(move |c| {
             Box::pin(async move {
                 // One writer (SQLite): the case's workflow is read with the task, a statement
-                // fewer per step. Elsewhere it is read after the case's lock (in `run`).
+                // fewer per step. Elsewhere it is read after the case's lock (in `run`). (Its
+                // tasks too, in the same statement, cost more: the case's columns again on
+                // every task's row.)
                 let serial = c.serial();
                 let sql = if serial {
                     concat!(
@@ -805,7 +862,8 @@ impl Store {
                     }
                 };
                 let (events, ids) = if serial {
-                    let l = load_from(c, case_id, &t).await?;
+                    let tasks = load_tasks(c, case_id).await?;
+                    let l = load_from(case_id, &t, &tasks)?;
                     run_loaded(c, &actor, case_id, l, cmd, &cal, today).await?
                 } else {
                     run(c, &actor, case_id, cmd, &cal, today).await?

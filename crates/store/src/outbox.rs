@@ -364,42 +364,67 @@ async fn corrections(c: &mut dyn Tx, case_id: i64) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// A new task: the department's staff of that role who chose SMS or e-mail hear of it.
-pub(crate) async fn on_task_opened(
+/// A task a step opened, for [`on_tasks_opened`].
+pub(crate) struct Opened<'a> {
+    pub department: &'a str,
+    pub role: &'a str,
+    pub task: String,
+    pub due: time::Date,
+}
+
+/// New tasks (a parallel stage opens several at once): each department's staff of the task's
+/// role who chose SMS or e-mail hear of it. Their staff are found in one read.
+pub(crate) async fn on_tasks_opened(
     c: &mut dyn Tx,
     case_id: i64,
-    department: &str,
-    role: &str,
-    task: &str,
-    due: time::Date,
+    opened: &[Opened<'_>],
 ) -> Result<()> {
-    let staff = c
-        .query(
-            "SELECT id, phone, email, notify_channels, notify_lang FROM accounts \
-             WHERE kind = 'staff' AND department = $1 AND role = $2 AND active = 1 AND (phone IS NOT NULL OR email IS NOT NULL)",
-            args![department, role],
-        )
-        .await?;
+    if opened.is_empty() {
+        return Ok(());
+    }
+    // Departments and roles each as a list (a search of the staff index per pair; a list of
+    // pairs is a scan of all staff in SQLite); the pairs are matched below.
+    let n = opened.len();
+    let list = |from: usize| {
+        (from..from + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sql = format!(
+        "SELECT id, phone, email, notify_channels, notify_lang, department, role FROM accounts \
+         WHERE kind = 'staff' AND department IN ({}) AND role IN ({}) AND active = 1 AND (phone IS NOT NULL OR email IS NOT NULL)",
+        list(1),
+        list(n + 1)
+    );
+    let mut args: Vec<Val> = opened.iter().map(|o| o.department.into()).collect();
+    args.extend(opened.iter().map(|o| Val::from(o.role)));
+    let staff = c.query(&sql, args).await?;
     if staff.is_empty() {
         return Ok(());
     }
-    let Some((region, mut fields)) = staff_fields(c, case_id).await? else {
+    let Some((region, base)) = staff_fields(c, case_id).await? else {
         return Ok(());
     };
-    fields.department = department_name(c, department).await?;
-    fields.task = task.to_string();
-    fields.date = due.to_string();
     let mut rows = Vec::new();
-    let facts = facts_json(&fields);
-    for r in staff {
-        let to = Recipient::read(&r, "id")?;
-        notices(
-            &mut rows,
-            Event::TaskOpened,
-            (case_id, &region),
-            &to,
-            &facts,
-        );
+    for o in opened {
+        let mut to = Vec::new();
+        for r in &staff {
+            if r.str("department")? == o.department && r.str("role")? == o.role {
+                to.push(Recipient::read(r, "id")?);
+            }
+        }
+        if to.is_empty() {
+            continue;
+        }
+        let mut fields = base.clone();
+        fields.department = department_name(c, o.department).await?;
+        fields.task = o.task.clone();
+        fields.date = o.due.to_string();
+        let facts = facts_json(&fields);
+        for r in &to {
+            notices(&mut rows, Event::TaskOpened, (case_id, &region), r, &facts);
+        }
     }
     insert_notices(c, rows).await
 }

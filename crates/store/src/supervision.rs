@@ -214,19 +214,36 @@ impl Store {
 /// Open-case buckets per key (matches the `id % 8` of migration 0015 and the rebuild).
 const BUCKET_SHARDS: i64 = 8;
 
+/// The case's columns that say which bucket it is in, for [`bucket_delta_of`].
+macro_rules! bucket_columns {
+    () => {
+        "region, department, item_code, COALESCE(handled_by, 0) AS handled_by, yellow_from, internal_due, promised_due, legal_due, status"
+    };
+}
+pub(crate) use bucket_columns;
+
 /// Adds `delta` to the open-case bucket of a case (its current dates and handler). Call with
 /// -1 before a change that moves the case out of the bucket and +1 after it.
 pub async fn bucket_delta(c: &mut dyn Tx, case_id: i64, delta: i64) -> Result<()> {
     let Some(r) = c
         .opt(
-            "SELECT region, department, item_code, COALESCE(handled_by, 0) AS handled_by, yellow_from, internal_due, promised_due, legal_due, status \
-             FROM cases WHERE id = $1",
+            concat!("SELECT ", bucket_columns!(), " FROM cases WHERE id = $1"),
             args![case_id],
         )
         .await?
     else {
         return Ok(());
     };
+    bucket_delta_of(c, case_id, &r, delta).await
+}
+
+/// [`bucket_delta`] for a case whose row (with [`bucket_columns`]) this transaction has read.
+pub(crate) async fn bucket_delta_of(
+    c: &mut dyn Tx,
+    case_id: i64,
+    r: &crate::tx::Row,
+    delta: i64,
+) -> Result<()> {
     // A case in a special procedure has its clock stopped: it has no light to count.
     let open = matches!(r.str("status")?.as_str(), "accepted" | "in_stage");
     let (Some(y), Some(i), Some(p), Some(l)) = (

@@ -599,3 +599,82 @@ async fn sqlite_parallel_answers_at_once() {
 async fn postgres_parallel_answers_at_once() {
     parallel_answers_at_once(Db::Postgres).await;
 }
+
+/// A parallel review opens every department's task at once: each department's staff of the
+/// task's role who gave a phone hear of their own department's task by SMS, once; staff of
+/// another role, and departments whose staff gave none, hear nothing.
+async fn parallel_tasks_are_announced(db: Db) {
+    use yichuang_store::accounts::NewAccount;
+    use yichuang_store::flows::TaskAction;
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let system = yichuang_core::Actor::system();
+    for (login, role, dept, phone) in [
+        ("zjj.c", "reviewer", "360822-ZJJ", "13600001111"),
+        ("sthjj.c", "reviewer", "360822-STHJJ", "13600002222"),
+        ("zjj.clerk", "clerk", "360822-ZJJ", "13600003333"),
+    ] {
+        let staff = NewAccount {
+            kind: "staff".into(),
+            login: login.into(),
+            name: login.into(),
+            role: Some(role.into()),
+            region: Some("360822".into()),
+            department: Some(dept.into()),
+            phone: Some(phone.into()),
+            ..Default::default()
+        };
+        app.store.create_account(staff, &system).await.unwrap();
+    }
+    let (id, number) = new_case(&app, PARALLEL).await;
+    let review = open_tasks(&app, id).await[0].0;
+    let answer = TaskAction::Answer {
+        consent: true,
+        opinion: "同意".into(),
+        legal_basis: String::new(),
+    };
+    let (a, b) = (
+        actor(&app, "360822-zrzyj.a").await,
+        actor(&app, "360822-zrzyj.b").await,
+    );
+    app.store.task_action(&a, review, answer).await.unwrap();
+    let out = app
+        .store
+        .task_action(&b, review, TaskAction::Approve)
+        .await
+        .unwrap();
+    assert_eq!(out.opened.len(), 4, "the parallel review opens");
+
+    let admin = Api::login(&app, "admin", PASSWORD).await;
+    let (s, v) = admin
+        .get(&format!("/api/v1/admin/deliveries?case={number}&limit=200"))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let mut told: Vec<String> = v["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["event"] == "task_opened")
+        .map(|d| {
+            assert_eq!(d["channel"], "sms", "{d}");
+            d["recipient"].as_str().unwrap().to_string()
+        })
+        .collect();
+    told.sort();
+    assert_eq!(told.len(), 2, "{v}");
+    assert!(
+        told[0].ends_with("1111") && told[1].ends_with("2222"),
+        "{told:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_parallel_tasks_are_announced() {
+    parallel_tasks_are_announced(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_parallel_tasks_are_announced() {
+    parallel_tasks_are_announced(Db::Postgres).await;
+}
