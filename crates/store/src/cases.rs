@@ -1335,20 +1335,27 @@ pub(crate) async fn decide_in(
     };
     // The first stage is worked out now and written with the status.
     let begun = match (flow, cal) {
-        (true, Some(cal)) => Some(crate::flows::Begun::new(
-            &row.region,
-            &row.item.department,
-            &row.item.workflow,
-            cal,
-            today,
-        )?),
+        (true, Some(cal)) => Some(
+            crate::flows::Begun::new(
+                c,
+                &row.region,
+                &row.item.department,
+                &row.item.workflow,
+                cal,
+                today,
+            )
+            .await?,
+        ),
         _ => None,
     };
     let sql = format!("UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra}{}{}{} WHERE id = $3 AND version = $4",
         if cmds.len() == 2 { ", accepted_at = $2" } else { "" },
         if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10, yellow_from = $11, next_alert_on = $11, alerted = 0" } else { "" },
-        if begun.is_some() { ", flow_stage = $12, flow_result = $13" } else { "" });
-    let (flow_stage, flow_result) = begun.as_ref().map(|b| b.case_columns()).unzip();
+        if begun.is_some() { ", flow_stage = $12, flow_result = $13, workflow_id = $14" } else { "" });
+    let (flow_stage, flow_result, workflow_id) = match begun.as_ref().map(|b| b.case_columns()) {
+        Some((stage, result, workflow)) => (Some(stage), result, Some(workflow)),
+        None => (None, None, None),
+    };
     let due = |f: fn(&Deadlines) -> time::Date| deadlines.as_ref().map(|d| f(d).to_string());
     // 容缺: a deferred material is due no later than the promised completion date.
     if let Some(d) = &deadlines {
@@ -1387,7 +1394,8 @@ pub(crate) async fn decide_in(
                 due(|d| d.legal),
                 due(|d| d.yellow_from),
                 flow_stage,
-                flow_result.flatten()
+                flow_result,
+                workflow_id
             ],
         )
         .await?;

@@ -215,7 +215,7 @@ impl Store {
                 }
                 let flow = c
                     .opt(
-                        "SELECT case_id FROM case_flows WHERE case_id = $1",
+                        "SELECT id FROM cases WHERE id = $1 AND workflow_id IS NOT NULL",
                         args![id],
                     )
                     .await?;

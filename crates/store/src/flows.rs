@@ -216,11 +216,11 @@ fn parsed(case_id: i64, def: String) -> Result<Arc<Vec<Stage>>> {
     Ok(stages)
 }
 
-/// The case's columns [`load_from`] reads, from `cases c LEFT JOIN case_flows f`.
+/// The case's columns [`load_from`] reads, from `cases c LEFT JOIN workflows w`.
 macro_rules! flow_case_columns {
     () => {
         "c.number, c.status, c.region AS case_region, c.department AS case_department, \
-         f.stages, c.flow_stage, c.flow_result"
+         w.stages, c.flow_stage, c.flow_result"
     };
 }
 
@@ -230,7 +230,7 @@ pub(crate) async fn load(c: &mut dyn Tx, case_id: i64) -> Result<Option<Loaded>>
             concat!(
                 "SELECT ",
                 flow_case_columns!(),
-                " FROM cases c LEFT JOIN case_flows f ON f.case_id = c.id WHERE c.id = $1"
+                " FROM cases c LEFT JOIN workflows w ON w.id = c.workflow_id WHERE c.id = $1"
             ),
             args![case_id],
         )
@@ -421,15 +421,17 @@ fn describe(events: &[FlowEvent], stages: &[Stage], next: &Flow) -> String {
 }
 
 /// The first stage of a case about to be accepted, whose item declares a workflow: worked
-/// out before the acceptance's UPDATE of the case row, which writes [`Begun::case_columns`]
-/// with the status; [`start`] then writes the rest.
+/// out, and its stages' snapshot found or stored, before the acceptance's UPDATE of the case
+/// row, which writes [`Begun::case_columns`] with the status; [`start`] then opens the tasks.
 pub(crate) struct Begun {
     loaded: Loaded,
     next: Flow,
+    workflow_id: i64,
 }
 
 impl Begun {
-    pub(crate) fn new(
+    pub(crate) async fn new(
+        c: &mut dyn Tx,
         region: &str,
         department: &str,
         stages: &[Stage],
@@ -452,31 +454,49 @@ impl Begun {
             today,
         };
         let (next, _) = step(&ctx, &loaded.flow, &FlowCommand::Start)?;
-        Ok(Begun { loaded, next })
+        let workflow_id = snapshot(c, stages).await?;
+        Ok(Begun {
+            loaded,
+            next,
+            workflow_id,
+        })
     }
 
-    /// `flow_stage` and `flow_result` of the case row.
-    pub(crate) fn case_columns(&self) -> (i64, Option<i64>) {
-        flow_columns(&self.next)
+    /// `flow_stage`, `flow_result` and `workflow_id` of the case row.
+    pub(crate) fn case_columns(&self) -> (i64, Option<i64>, i64) {
+        let (stage, result) = flow_columns(&self.next);
+        (stage, result, self.workflow_id)
     }
+}
+
+/// The id of the snapshot of these stages, stored now unless a case was accepted under the
+/// same stages before (found by the digest of their JSON, which is what the snapshot holds).
+async fn snapshot(c: &mut dyn Tx, stages: &[Stage]) -> Result<i64> {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_string(stages).unwrap_or_else(|_| "[]".into());
+    let digest = hex::encode(Sha256::digest(json.as_bytes()));
+    // Found first: the usual case, and a read, where an insert that does nothing still looks
+    // up the key and may write.
+    let sql = "SELECT id FROM workflows WHERE digest = $1";
+    if let Some(id) = c.opt_int(sql, args![&digest]).await? {
+        return Ok(id);
+    }
+    c.exec(
+        "INSERT INTO workflows (digest, stages) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING",
+        args![&digest, json],
+    )
+    .await?;
+    c.int(sql, args![digest]).await
 }
 
 fn flow_columns(f: &Flow) -> (i64, Option<i64>) {
     (f.stage as i64, f.result.map(i64::from))
 }
 
-/// Opens the first stage of a case just accepted: its stages' snapshot and its first tasks.
-/// Part of the acceptance transaction, after the case row is written.
+/// Opens the first stage of a case just accepted: its first tasks. Part of the acceptance
+/// transaction, after the case row is written.
 pub(crate) async fn start(c: &mut dyn Tx, case_id: i64, begun: Begun) -> Result<()> {
     let l = &begun.loaded;
-    c.exec(
-        "INSERT INTO case_flows (case_id, stages) VALUES ($1, $2)",
-        args![
-            case_id,
-            serde_json::to_string(&*l.stages).unwrap_or_else(|_| "[]".into())
-        ],
-    )
-    .await?;
     save(c, case_id, &l.region, l, &begun.next, None, false).await?;
     Ok(())
 }
@@ -791,7 +811,7 @@ impl Store {
                     concat!(
                         "SELECT t.case_id, t.seq, t.region, t.department, t.role, COALESCE(a.department, '') AS mine, ",
                         flow_case_columns!(),
-                        " FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN case_flows f ON f.case_id = c.id, accounts a \
+                        " FROM tasks t JOIN cases c ON c.id = t.case_id LEFT JOIN workflows w ON w.id = c.workflow_id, accounts a \
                          WHERE t.id = $1 AND a.id = $2"
                     )
                 } else {
@@ -999,11 +1019,12 @@ impl Store {
 
     /// The stages of a case's workflow (the snapshot taken at acceptance).
     pub async fn case_stages(&self, case_id: i64) -> Result<Vec<Stage>> {
-        let def: Option<String> =
-            sqlx::query_scalar("SELECT stages FROM case_flows WHERE case_id = $1")
-                .bind(case_id)
-                .fetch_optional(self.pool())
-                .await?;
+        let def: Option<String> = sqlx::query_scalar(
+            "SELECT w.stages FROM cases c JOIN workflows w ON w.id = c.workflow_id WHERE c.id = $1",
+        )
+        .bind(case_id)
+        .fetch_optional(self.pool())
+        .await?;
         Ok(def
             .and_then(|d| parsed(case_id, d).ok())
             .map(|s| s.to_vec())

@@ -88,6 +88,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         19,
         include_str!("../migrations/sqlite/0019_plain_row_ids.sql"),
     ),
+    (
+        20,
+        include_str!("../migrations/sqlite/0020_shared_workflows.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -137,6 +141,10 @@ const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (
         18,
         include_str!("../migrations/postgres/0018_active_tasks.sql"),
+    ),
+    (
+        20,
+        include_str!("../migrations/postgres/0020_shared_workflows.sql"),
     ),
 ];
 
@@ -438,5 +446,60 @@ mod tests {
         )
         .unwrap();
         assert_eq!(db.last_insert_rowid(), 10);
+    }
+
+    /// Migration 0020 moves each case's own workflow snapshot into the shared table: the case
+    /// refers to a row with the same stages, cases without a workflow refer to none, and a new
+    /// snapshot takes an id after every case's.
+    #[test]
+    fn shared_workflows_keep_every_case_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = rusqlite::Connection::open(dir.path().join("m.db")).unwrap();
+        for (v, sql) in MIGRATIONS_SQLITE.iter().filter(|(v, _)| *v < 20) {
+            db.execute_batch(sql).unwrap_or_else(|e| panic!("{v}: {e}"));
+        }
+        db.execute_batch("PRAGMA foreign_keys=OFF;").unwrap();
+        db.execute_batch(
+            "INSERT INTO cases (id, item_code, applicant_id, status, region, department, secret, created_at, updated_at) \
+                 VALUES (7, 'X', 1, 'in_stage', '360822', 'D', 's', 1, 1), (8, 'X', 1, 'submitted', '360822', 'D', 's', 1, 1), \
+                        (12, 'X', 1, 'approved', '360822', 'D', 's', 1, 1); \
+             INSERT INTO case_flows (case_id, stages) VALUES (7, '[{\"kind\":\"decision\"}]'), (12, '[{\"kind\":\"review\"}]');",
+        )
+        .unwrap();
+        db.execute_batch("PRAGMA foreign_keys=ON; BEGIN;").unwrap();
+        db.execute_batch(MIGRATIONS_SQLITE.iter().find(|(v, _)| *v == 20).unwrap().1)
+            .unwrap();
+        db.execute_batch("COMMIT;").unwrap();
+
+        let mut s = db
+            .prepare("SELECT c.id, w.stages FROM cases c LEFT JOIN workflows w ON w.id = c.workflow_id ORDER BY c.id")
+            .unwrap();
+        let got: Vec<(i64, Option<String>)> = s
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (7, Some(r#"[{"kind":"decision"}]"#.to_string())),
+                (8, None),
+                (12, Some(r#"[{"kind":"review"}]"#.to_string())),
+            ]
+        );
+        let broken: i64 = db
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_foreign_key_check('cases') WHERE parent = 'workflows'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(broken, 0);
+        db.execute(
+            "INSERT INTO workflows (digest, stages) VALUES ('d', '[]')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(db.last_insert_rowid(), 13);
     }
 }

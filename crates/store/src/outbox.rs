@@ -373,57 +373,40 @@ pub(crate) struct Opened<'a> {
 }
 
 /// New tasks (a parallel stage opens several at once): each department's staff of the task's
-/// role who chose SMS or e-mail hear of it. Their staff are found in one read.
+/// role who chose SMS or e-mail hear of it. (One read per task: a read of all the tasks' staff
+/// at once, with lists of departments and roles, cost SQLite more than the reads it saved.)
 pub(crate) async fn on_tasks_opened(
     c: &mut dyn Tx,
     case_id: i64,
     opened: &[Opened<'_>],
 ) -> Result<()> {
-    if opened.is_empty() {
-        return Ok(());
-    }
-    // Departments and roles each as a list (a search of the staff index per pair; a list of
-    // pairs is a scan of all staff in SQLite); the pairs are matched below.
-    let n = opened.len();
-    let list = |from: usize| {
-        (from..from + n)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let sql = format!(
-        "SELECT id, phone, email, notify_channels, notify_lang, department, role FROM accounts \
-         WHERE kind = 'staff' AND department IN ({}) AND role IN ({}) AND active = 1 AND (phone IS NOT NULL OR email IS NOT NULL)",
-        list(1),
-        list(n + 1)
-    );
-    let mut args: Vec<Val> = opened.iter().map(|o| o.department.into()).collect();
-    args.extend(opened.iter().map(|o| Val::from(o.role)));
-    let staff = c.query(&sql, args).await?;
-    if staff.is_empty() {
-        return Ok(());
-    }
-    let Some((region, base)) = staff_fields(c, case_id).await? else {
-        return Ok(());
-    };
     let mut rows = Vec::new();
+    let mut case = None;
     for o in opened {
-        let mut to = Vec::new();
-        for r in &staff {
-            if r.str("department")? == o.department && r.str("role")? == o.role {
-                to.push(Recipient::read(r, "id")?);
-            }
-        }
-        if to.is_empty() {
+        let staff = c
+            .query(
+                "SELECT id, phone, email, notify_channels, notify_lang FROM accounts \
+                 WHERE kind = 'staff' AND department = $1 AND role = $2 AND active = 1 AND (phone IS NOT NULL OR email IS NOT NULL)",
+                args![o.department, o.role],
+            )
+            .await?;
+        if staff.is_empty() {
             continue;
         }
+        if case.is_none() {
+            case = staff_fields(c, case_id).await?;
+        }
+        let Some((region, base)) = &case else {
+            return Ok(());
+        };
         let mut fields = base.clone();
         fields.department = department_name(c, o.department).await?;
         fields.task = o.task.clone();
         fields.date = o.due.to_string();
         let facts = facts_json(&fields);
-        for r in &to {
-            notices(&mut rows, Event::TaskOpened, (case_id, &region), r, &facts);
+        for r in &staff {
+            let to = Recipient::read(r, "id")?;
+            notices(&mut rows, Event::TaskOpened, (case_id, region), &to, &facts);
         }
     }
     insert_notices(c, rows).await

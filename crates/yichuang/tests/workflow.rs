@@ -678,3 +678,56 @@ async fn sqlite_parallel_tasks_are_announced() {
 async fn postgres_parallel_tasks_are_announced() {
     parallel_tasks_are_announced(Db::Postgres).await;
 }
+
+/// A case runs the stages its item declared when it was accepted: a catalog edit afterwards
+/// changes the cases accepted after it, not the ones already running; cases accepted under the
+/// same stages read the same ones.
+async fn stages_are_kept_from_acceptance(db: Db) {
+    let Some(app) = support::start(db).await else {
+        return;
+    };
+    let stage_names = |stages: Vec<yichuang_core::workflow::Stage>| {
+        stages.into_iter().map(|s| s.title()).collect::<Vec<_>>()
+    };
+    let (before, _) = new_case(&app, PARALLEL).await;
+    let first = stage_names(app.store.case_stages(before).await.unwrap());
+    assert!(first.len() >= 3, "{first:?}");
+
+    let mut item = app.store.item(PARALLEL).await.unwrap();
+    item.workflow[0].name = "审查（改）".into();
+    let file = yichuang_core::catalog::CatalogFile {
+        items: vec![item],
+        ..Default::default()
+    };
+    app.store
+        .import_catalog(file, &yichuang_core::Actor::system())
+        .await
+        .unwrap()
+        .unwrap();
+    let (after, _) = new_case(&app, PARALLEL).await;
+    let (again, _) = new_case(&app, PARALLEL).await;
+
+    assert_eq!(
+        stage_names(app.store.case_stages(before).await.unwrap()),
+        first
+    );
+    let edited = stage_names(app.store.case_stages(after).await.unwrap());
+    assert_eq!(edited[0], "审查（改）");
+    assert_eq!(edited[1..], first[1..]);
+    assert_eq!(
+        stage_names(app.store.case_stages(again).await.unwrap()),
+        edited
+    );
+    // The running case's tasks are still its own stages' (the first stage opened as before).
+    assert_eq!(open_tasks(&app, before).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_stages_are_kept_from_acceptance() {
+    stages_are_kept_from_acceptance(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stages_are_kept_from_acceptance() {
+    stages_are_kept_from_acceptance(Db::Postgres).await;
+}
