@@ -1333,7 +1333,25 @@ pub(crate) async fn decide_in(
         ),
         _ => None,
     };
-    // The first stage is worked out now and written with the status.
+    let due = |f: fn(&Deadlines) -> time::Date| deadlines.as_ref().map(|d| f(d).to_string());
+    // 容缺: a deferred material is due no later than the promised completion date.
+    if let Some(d) = &deadlines {
+        let promised = d.promised.to_string();
+        if let Some(late) = stored.iter().find(|k| {
+            k.verdict == "deferred"
+                && k.due_date
+                    .as_deref()
+                    .is_some_and(|due| due > promised.as_str())
+        }) {
+            return Err(StoreError::invalid(
+                "check.due_after_promised",
+                format!("The deferred material {} is due after the promised completion date {promised}.", late.material_code),
+                format!("容缺材料 {} 的补交日期晚于承诺办结日期 {promised}。", late.material_code),
+            ));
+        }
+    }
+    // The first stage is worked out now (its snapshot found or stored), after every check
+    // that could refuse the acceptance, and written with the status.
     let begun = match (flow, cal) {
         (true, Some(cal)) => Some(
             crate::flows::Begun::new(
@@ -1356,23 +1374,6 @@ pub(crate) async fn decide_in(
         Some((stage, result, workflow)) => (Some(stage), result, Some(workflow)),
         None => (None, None, None),
     };
-    let due = |f: fn(&Deadlines) -> time::Date| deadlines.as_ref().map(|d| f(d).to_string());
-    // 容缺: a deferred material is due no later than the promised completion date.
-    if let Some(d) = &deadlines {
-        let promised = d.promised.to_string();
-        if let Some(late) = stored.iter().find(|k| {
-            k.verdict == "deferred"
-                && k.due_date
-                    .as_deref()
-                    .is_some_and(|due| due > promised.as_str())
-        }) {
-            return Err(StoreError::invalid(
-                "check.due_after_promised",
-                format!("The deferred material {} is due after the promised completion date {promised}.", late.material_code),
-                format!("容缺材料 {} 的补交日期晚于承诺办结日期 {promised}。", late.material_code),
-            ));
-        }
-    }
     // The supervision buckets follow the case: out of its old bucket (only an open case is
     // in one), into its new one.
     if matches!(row.status, CaseStatus::Accepted | CaseStatus::InStage) {

@@ -375,16 +375,36 @@ mod tests {
     /// AUTOINCREMENT on a database that has data: every row and id stays, task transfers still
     /// point at their tasks (and the foreign keys hold, checked as the writer runs them), the
     /// indexes are back, and new rows take the next id.
-    #[test]
-    fn plain_row_ids_keep_every_row_of_a_used_database() {
+    /// A database migrated up to, not including, `version`, with foreign keys off for the
+    /// test's rows (cases' items and applicants are left out: only the rows that refer to a
+    /// case matter).
+    fn migrated_before(version: i64) -> (tempfile::TempDir, rusqlite::Connection) {
         let dir = tempfile::tempdir().unwrap();
         let db = rusqlite::Connection::open(dir.path().join("m.db")).unwrap();
-        for (v, sql) in MIGRATIONS_SQLITE.iter().filter(|(v, _)| *v < 19) {
+        for (v, sql) in MIGRATIONS_SQLITE.iter().filter(|(v, _)| *v < version) {
             db.execute_batch(sql).unwrap_or_else(|e| panic!("{v}: {e}"));
         }
-        // The case's item and applicant are left out: only the rows that refer to the case
-        // matter here.
         db.execute_batch("PRAGMA foreign_keys=OFF;").unwrap();
+        (dir, db)
+    }
+
+    /// Runs migration `version` as the writer does: one transaction, foreign keys on.
+    fn migrate(db: &rusqlite::Connection, version: i64) {
+        db.execute_batch("PRAGMA foreign_keys=ON; BEGIN;").unwrap();
+        db.execute_batch(
+            MIGRATIONS_SQLITE
+                .iter()
+                .find(|(v, _)| *v == version)
+                .unwrap()
+                .1,
+        )
+        .unwrap();
+        db.execute_batch("COMMIT;").unwrap();
+    }
+
+    #[test]
+    fn plain_row_ids_keep_every_row_of_a_used_database() {
+        let (_dir, db) = migrated_before(19);
         db.execute_batch(
             "INSERT INTO cases (id, item_code, applicant_id, status, region, department, secret, created_at, updated_at) \
                  VALUES (7, 'X', 1, 'in_stage', '360822', 'D', 's', 1, 1); \
@@ -402,10 +422,7 @@ mod tests {
         let tables = ["audit", "outbox", "tasks", "task_transfers"];
         let before: Vec<_> = tables.iter().map(|t| rows(&db, t)).collect();
 
-        db.execute_batch("PRAGMA foreign_keys=ON; BEGIN;").unwrap();
-        db.execute_batch(MIGRATIONS_SQLITE.iter().find(|(v, _)| *v == 19).unwrap().1)
-            .unwrap();
-        db.execute_batch("COMMIT;").unwrap();
+        migrate(&db, 19);
 
         let after: Vec<_> = tables.iter().map(|t| rows(&db, t)).collect();
         assert_eq!(before, after);
@@ -453,12 +470,7 @@ mod tests {
     /// snapshot takes an id after every case's.
     #[test]
     fn shared_workflows_keep_every_case_snapshot() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = rusqlite::Connection::open(dir.path().join("m.db")).unwrap();
-        for (v, sql) in MIGRATIONS_SQLITE.iter().filter(|(v, _)| *v < 20) {
-            db.execute_batch(sql).unwrap_or_else(|e| panic!("{v}: {e}"));
-        }
-        db.execute_batch("PRAGMA foreign_keys=OFF;").unwrap();
+        let (_dir, db) = migrated_before(20);
         db.execute_batch(
             "INSERT INTO cases (id, item_code, applicant_id, status, region, department, secret, created_at, updated_at) \
                  VALUES (7, 'X', 1, 'in_stage', '360822', 'D', 's', 1, 1), (8, 'X', 1, 'submitted', '360822', 'D', 's', 1, 1), \
@@ -466,10 +478,7 @@ mod tests {
              INSERT INTO case_flows (case_id, stages) VALUES (7, '[{\"kind\":\"decision\"}]'), (12, '[{\"kind\":\"review\"}]');",
         )
         .unwrap();
-        db.execute_batch("PRAGMA foreign_keys=ON; BEGIN;").unwrap();
-        db.execute_batch(MIGRATIONS_SQLITE.iter().find(|(v, _)| *v == 20).unwrap().1)
-            .unwrap();
-        db.execute_batch("COMMIT;").unwrap();
+        migrate(&db, 20);
 
         let mut s = db
             .prepare("SELECT c.id, w.stages FROM cases c LEFT JOIN workflows w ON w.id = c.workflow_id ORDER BY c.id")

@@ -51,6 +51,26 @@ async fn open_tasks(app: &TestApp, id: i64) -> Vec<(i64, String, String)> {
         .collect()
 }
 
+/// Seed 004's A/B review passed (proposed by A, approved by B): the parallel review opens.
+/// Returns the tasks the approval opened.
+async fn pass_ab_review(app: &TestApp, id: i64) -> Vec<i64> {
+    use yichuang_store::flows::TaskAction;
+    let review = open_tasks(app, id).await[0].0;
+    let answer = TaskAction::Answer {
+        consent: true,
+        opinion: "同意".into(),
+        legal_basis: String::new(),
+    };
+    let a = actor(app, "360822-zrzyj.a").await;
+    app.store.task_action(&a, review, answer).await.unwrap();
+    let b = actor(app, "360822-zrzyj.b").await;
+    app.store
+        .task_action(&b, review, TaskAction::Approve)
+        .await
+        .unwrap()
+        .opened
+}
+
 struct Staff<'a> {
     app: &'a TestApp,
     apis: HashMap<String, Api>,
@@ -557,18 +577,9 @@ async fn parallel_answers_at_once(db: Db) {
         opinion: "同意".into(),
         legal_basis: String::new(),
     };
-    let (a, b) = (
-        actor(&app, "360822-zrzyj.a").await,
-        actor(&app, "360822-zrzyj.b").await,
-    );
     for _ in 0..3 {
         let (id, _) = new_case(&app, PARALLEL).await;
-        let review = open_tasks(&app, id).await[0].0;
-        app.store.task_action(&a, review, answer()).await.unwrap();
-        app.store
-            .task_action(&b, review, TaskAction::Approve)
-            .await
-            .unwrap();
+        pass_ab_review(&app, id).await;
         let tasks = open_tasks(&app, id).await;
         assert_eq!(tasks.len(), 4, "{tasks:?}");
         let mut reviewers = Vec::new();
@@ -605,7 +616,6 @@ async fn postgres_parallel_answers_at_once() {
 /// another role, and departments whose staff gave none, hear nothing.
 async fn parallel_tasks_are_announced(db: Db) {
     use yichuang_store::accounts::NewAccount;
-    use yichuang_store::flows::TaskAction;
     let Some(app) = support::start(db).await else {
         return;
     };
@@ -628,23 +638,8 @@ async fn parallel_tasks_are_announced(db: Db) {
         app.store.create_account(staff, &system).await.unwrap();
     }
     let (id, number) = new_case(&app, PARALLEL).await;
-    let review = open_tasks(&app, id).await[0].0;
-    let answer = TaskAction::Answer {
-        consent: true,
-        opinion: "同意".into(),
-        legal_basis: String::new(),
-    };
-    let (a, b) = (
-        actor(&app, "360822-zrzyj.a").await,
-        actor(&app, "360822-zrzyj.b").await,
-    );
-    app.store.task_action(&a, review, answer).await.unwrap();
-    let out = app
-        .store
-        .task_action(&b, review, TaskAction::Approve)
-        .await
-        .unwrap();
-    assert_eq!(out.opened.len(), 4, "the parallel review opens");
+    let opened = pass_ab_review(&app, id).await;
+    assert_eq!(opened.len(), 4, "the parallel review opens");
 
     let admin = Api::login(&app, "admin", PASSWORD).await;
     let (s, v) = admin
