@@ -92,6 +92,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         20,
         include_str!("../migrations/sqlite/0020_shared_workflows.sql"),
     ),
+    (
+        21,
+        include_str!("../migrations/sqlite/0021_no_queue_index.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
