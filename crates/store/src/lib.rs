@@ -96,6 +96,10 @@ const MIGRATIONS_SQLITE: &[(i64, &str)] = &[
         21,
         include_str!("../migrations/sqlite/0021_no_queue_index.sql"),
     ),
+    (
+        22,
+        include_str!("../migrations/sqlite/0022_due_by_channel.sql"),
+    ),
 ];
 const MIGRATIONS_POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),

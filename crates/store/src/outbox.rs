@@ -803,12 +803,16 @@ impl Store {
         };
         // One channel at a time along (channel, next_at): a channel's backlog never slows the
         // others' claims. The token marks this pass's claims for recording.
-        let sql = format!(
-            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1, claim = $4 WHERE id IN \
-             (SELECT id FROM outbox WHERE status IN ('queued', 'failed') AND channel = $5 AND next_at <= $2 AND locked_until <= $2 \
-             ORDER BY next_at LIMIT $3{lock}) \
-             RETURNING id, event, region, channel, address, address_masked, lang, fields, idem_key, attempts, claim"
-        );
+        // The channel is written into the statement (a code of ours, never user input): SQLite
+        // uses a channel's own partial index only for a statement that names the channel.
+        let sql = move |ch: &str| {
+            format!(
+                "UPDATE outbox SET locked_until = $1, attempts = attempts + 1, claim = $4 WHERE id IN \
+                 (SELECT id FROM outbox WHERE status IN ('queued', 'failed') AND channel = '{ch}' AND next_at <= $2 AND locked_until <= $2 \
+                 ORDER BY next_at LIMIT $3{lock}) \
+                 RETURNING id, event, region, channel, address, address_masked, lang, fields, idem_key, attempts, claim"
+            )
+        };
         let token = random_key();
         let channels: Vec<&'static str> = only.iter().map(|c| c.code()).collect();
         let per = (limit / channels.len() as i64).max(1);
@@ -818,7 +822,7 @@ impl Store {
                     let mut rows = Vec::new();
                     for ch in channels {
                         rows.extend(
-                            c.query(&sql, args![now + lease_ms, now, per, &token, ch])
+                            c.query(&sql(ch), args![now + lease_ms, now, per, &token])
                                 .await?,
                         );
                     }
