@@ -410,6 +410,33 @@ mod tests {
         db.execute_batch("COMMIT;").unwrap();
     }
 
+    /// A worker's claim on one channel reads that channel's own index of due notices (0022),
+    /// not the whole outbox: the statement has to name the channel for SQLite to use it.
+    #[test]
+    fn each_channel_claims_along_its_own_index() {
+        let (_dir, db) = migrated_before(i64::MAX);
+        for ch in yichuang_core::notify::Channel::ALL {
+            let mut st = db
+                .prepare(&format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    crate::outbox::claim_sql(ch, "")
+                ))
+                .unwrap();
+            // Its parameters left unbound: a plan needs none of their values.
+            let mut rows = st.raw_query();
+            let mut plan = String::new();
+            while let Some(r) = rows.next().unwrap() {
+                plan.push_str(&r.get::<_, String>(3).unwrap());
+                plan.push_str(" | ");
+            }
+            assert!(
+                plan.contains(&format!("USING INDEX outbox_due_{} ", ch.code())),
+                "{}: {plan}",
+                ch.code()
+            );
+        }
+    }
+
     #[test]
     fn plain_row_ids_keep_every_row_of_a_used_database() {
         let (_dir, db) = migrated_before(19);

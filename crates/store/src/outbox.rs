@@ -213,6 +213,20 @@ fn notices_sql(n: usize, serial: bool) -> String {
     )
 }
 
+/// The claim of a worker pass on one channel's due notices, along that channel's own index
+/// (SQLite: one partial index per channel; PostgreSQL: (channel, next_at)). The channel is
+/// written into the statement, a code of ours and never user input: SQLite uses a partial
+/// index only for a statement that names what the index is limited to.
+pub(crate) fn claim_sql(ch: Channel, lock: &str) -> String {
+    format!(
+        "UPDATE outbox SET locked_until = $1, attempts = attempts + 1, claim = $4 WHERE id IN \
+         (SELECT id FROM outbox WHERE status IN ('queued', 'failed') AND channel = '{}' AND next_at <= $2 AND locked_until <= $2 \
+         ORDER BY next_at LIMIT $3{lock}) \
+         RETURNING id, event, region, channel, address, address_masked, lang, fields, idem_key, attempts, claim",
+        ch.code()
+    )
+}
+
 /// Texts link to pages by path; the public address goes in front when they are rendered.
 fn absolute(url: &mut String, public_url: &str) {
     if url.starts_with('/') {
@@ -801,20 +815,11 @@ impl Store {
         } else {
             ""
         };
-        // One channel at a time along (channel, next_at): a channel's backlog never slows the
-        // others' claims. The token marks this pass's claims for recording.
-        // The channel is written into the statement (a code of ours, never user input): SQLite
-        // uses a channel's own partial index only for a statement that names the channel.
-        let sql = move |ch: &str| {
-            format!(
-                "UPDATE outbox SET locked_until = $1, attempts = attempts + 1, claim = $4 WHERE id IN \
-                 (SELECT id FROM outbox WHERE status IN ('queued', 'failed') AND channel = '{ch}' AND next_at <= $2 AND locked_until <= $2 \
-                 ORDER BY next_at LIMIT $3{lock}) \
-                 RETURNING id, event, region, channel, address, address_masked, lang, fields, idem_key, attempts, claim"
-            )
-        };
+        // One channel at a time: a channel's backlog never slows the others' claims. The token
+        // marks this pass's claims for recording.
+        let sql = move |ch: Channel| claim_sql(ch, lock);
         let token = random_key();
-        let channels: Vec<&'static str> = only.iter().map(|c| c.code()).collect();
+        let channels: Vec<Channel> = only.to_vec();
         let per = (limit / channels.len() as i64).max(1);
         let rows = self
             .write(move |c| {
