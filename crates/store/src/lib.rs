@@ -16,6 +16,7 @@ pub mod files;
 pub mod flows;
 pub mod notices;
 pub mod outbox;
+pub mod sched;
 pub mod supervision;
 pub mod suspensions;
 pub mod tx;

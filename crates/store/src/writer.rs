@@ -93,6 +93,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("yichuang-sqlite-writer".into())
             .spawn(move || {
+                crate::sched::writer_thread();
                 writer_loop(&conn, rx, &turn, &to_sync, &failed);
                 drop(alive);
             })

@@ -419,8 +419,7 @@ async fn import_one(
     }
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -428,7 +427,19 @@ async fn main() {
         )
         .init();
     let cli = Cli::parse();
-    if let Err(e) = run(cli).await {
+    // Before any other thread starts: they all inherit it.
+    yichuang_store::sched::yield_to_writer();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = rt.block_on(run(cli)) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
