@@ -80,18 +80,18 @@ impl Writer {
         let ck_turn = turn.clone();
         let ck_path = path.to_string();
         std::thread::Builder::new()
-            .name("yichuang-sqlite-checkpoint".into())
+            .name("yc-sqlite-ckpt".into())
             .spawn(move || checkpoint_loop(&ck_path, watch, ck_turn, &ck_failed))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpointer: {e}")))?;
         let (tx, rx) = mpsc::channel::<Job>(8192);
         let (to_sync, committed) = std::sync::mpsc::channel::<Committed>();
         let sync_failed = failed.clone();
         std::thread::Builder::new()
-            .name("yichuang-sqlite-sync".into())
+            .name("yc-sqlite-sync".into())
             .spawn(move || sync_loop(committed, &sync_failed, |f| flush(f, &log)))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the syncer: {e}")))?;
         std::thread::Builder::new()
-            .name("yichuang-sqlite-writer".into())
+            .name("yc-sqlite-write".into())
             .spawn(move || {
                 crate::sched::writer_thread();
                 writer_loop(&conn, rx, &turn, &to_sync, &failed);
@@ -458,6 +458,65 @@ mod tests {
             })
         })
         .await
+    }
+
+    /// The scheduling policy of this process's threads of one name (at most 15 characters, the
+    /// kernel's limit): (policy, nice) each.
+    fn policies(name: &str) -> Vec<(u32, i64)> {
+        let mut out = Vec::new();
+        for t in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            if comm.trim_end() != name {
+                continue;
+            }
+            let stat = std::fs::read_to_string(t.path().join("stat")).unwrap();
+            let f: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+            out.push((f[38].parse().unwrap(), f[16].parse().unwrap()));
+        }
+        out
+    }
+
+    /// Opened by a thread that yields to the writer (as the binary's are), the writer runs
+    /// under the default policy and its syncer defers to it with the rest.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_writer_runs_first() {
+        if std::env::var("YICHUANG_SCHED").is_ok() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let (writers, syncers, w) = std::thread::spawn(move || {
+            let before = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+            let f: Vec<&str> = before[before.rfind(')').unwrap() + 2..]
+                .split(' ')
+                .collect();
+            if (f[38], f[16]) != ("0", "0") {
+                return (vec![], vec![], None);
+            }
+            crate::sched::yield_to_writer();
+            let w = Writer::sqlite(path.to_str().unwrap()).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            (
+                policies("yc-sqlite-write"),
+                policies("yc-sqlite-sync"),
+                Some(w),
+            )
+        })
+        .join()
+        .unwrap();
+        if w.is_none() {
+            return;
+        }
+        // Other tests' writers, opened from default threads, are all SCHED_OTHER too.
+        assert!(
+            !writers.is_empty() && writers.iter().all(|p| *p == (0, 0)),
+            "{writers:?}"
+        );
+        assert!(
+            syncers.contains(&(3, 0)),
+            "no syncer in SCHED_BATCH: {syncers:?}"
+        );
     }
 
     /// The commit is written before the flush; the caller hears only after the flush ends.

@@ -97,7 +97,8 @@ pub async fn run(args: &BenchArgs) -> Result<(), String> {
             targets.push(("sqlite".into(), url, Some(dir)));
         }
         if args.backend == "all" || args.backend == "postgres" {
-            match yichuang_pgtemp::durable_cluster_url() {
+            // The cluster's processes under the default policy, whatever this process runs.
+            match yichuang_store::sched::as_started(yichuang_pgtemp::durable_cluster_url) {
                 Ok(url) => targets.push(("postgres".into(), url, None)),
                 Err(e) if args.backend == "postgres" => return Err(format!("no PostgreSQL: {e}")),
                 Err(e) => eprintln!("skipping PostgreSQL: {e}"),

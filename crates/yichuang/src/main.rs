@@ -427,8 +427,18 @@ fn main() {
         )
         .init();
     let cli = Cli::parse();
-    // Before any other thread starts: they all inherit it.
-    yichuang_store::sched::yield_to_writer();
+    // The long-running commands that write to SQLite put the writer first, before any other
+    // thread starts: they all inherit it. (PostgreSQL has no writer thread to favour.)
+    let sqlite_writer = match &cli.cmd {
+        Cmd::Serve { listen, .. } => {
+            settings(&cli, listen.clone()).is_ok_and(|s| s.database_url.starts_with("sqlite:"))
+        }
+        Cmd::Bench(args) => args.backend != "postgres",
+        _ => false,
+    };
+    if sqlite_writer {
+        yichuang_store::sched::yield_to_writer();
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -3,7 +3,8 @@
 -- texts), and every full page there was split by rebalancing its neighbours; in its own
 -- channel's index a notice goes at the end, where SQLite just starts a new page. The workers
 -- claim one channel at a time, so a channel's backlog still never slows the others' claims.
--- A new channel needs its own index here.
+-- A new channel needs its own index here. (A binary from before this migration claims with
+-- the channel as a parameter, which no index here serves: it would scan the outbox.)
 DROP INDEX outbox_due;
 CREATE INDEX outbox_due_sms ON outbox(next_at) WHERE channel = 'sms' AND status IN ('queued', 'failed');
 CREATE INDEX outbox_due_email ON outbox(next_at) WHERE channel = 'email' AND status IN ('queued', 'failed');
