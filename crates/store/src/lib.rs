@@ -37,6 +37,16 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backend a database URL names: `sqlite:…` or `postgres:…`/`postgresql:…`.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
@@ -200,11 +210,7 @@ impl Store {
     /// Connects by URL: `sqlite://path?mode=rwc` or `postgres://...`. Does not migrate.
     pub async fn connect(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
-        } else {
+        let Some(backend) = Backend::of_url(url) else {
             return Err(StoreError::invalid(
                 "config.database_url",
                 format!("unsupported database URL '{url}': use sqlite:// or postgres://"),

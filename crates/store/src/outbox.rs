@@ -817,7 +817,6 @@ impl Store {
         };
         // One channel at a time: a channel's backlog never slows the others' claims. The token
         // marks this pass's claims for recording.
-        let sql = move |ch: Channel| claim_sql(ch, lock);
         let token = random_key();
         let channels: Vec<Channel> = only.to_vec();
         let per = (limit / channels.len() as i64).max(1);
@@ -827,8 +826,11 @@ impl Store {
                     let mut rows = Vec::new();
                     for ch in channels {
                         rows.extend(
-                            c.query(&sql(ch), args![now + lease_ms, now, per, &token])
-                                .await?,
+                            c.query(
+                                &claim_sql(ch, lock),
+                                args![now + lease_ms, now, per, &token],
+                            )
+                            .await?,
                         );
                     }
                     Ok(rows)

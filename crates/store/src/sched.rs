@@ -21,8 +21,12 @@ fn enabled() -> bool {
 }
 
 /// The calling thread's (policy, nice) as the kernel reports them; None off Linux.
-fn current() -> Option<(u32, i64)> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+pub(crate) fn current() -> Option<(u32, i64)> {
+    policy_and_nice(&std::fs::read_to_string("/proc/thread-self/stat").ok()?)
+}
+
+/// (policy, nice) from a thread's or process's `/proc/.../stat` line.
+pub(crate) fn policy_and_nice(stat: &str) -> Option<(u32, i64)> {
     // Fields from the third on (the name in field 2 may hold spaces); nice is field 19,
     // policy field 41.
     let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
@@ -96,13 +100,7 @@ mod tests {
                     .output()
                     .unwrap()
             });
-            let child = String::from_utf8(child.stdout).unwrap();
-            let child: u32 = child[child.rfind(')').unwrap() + 2..]
-                .split(' ')
-                .nth(38)
-                .unwrap()
-                .parse()
-                .unwrap();
+            let child = super::policy_and_nice(&String::from_utf8(child.stdout).unwrap());
             (started_after, writer, (child, current()))
         })
         .join()
@@ -114,7 +112,8 @@ mod tests {
         );
         assert_eq!(writer, Some((OTHER, 0)), "the writer: SCHED_OTHER");
         assert_eq!(
-            child.0, OTHER,
+            child.0.map(|(policy, _)| policy),
+            Some(OTHER),
             "a process started through as_started: SCHED_OTHER"
         );
         assert_eq!(

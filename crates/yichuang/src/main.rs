@@ -430,9 +430,10 @@ fn main() {
     // The long-running commands that write to SQLite put the writer first, before any other
     // thread starts: they all inherit it. (PostgreSQL has no writer thread to favour.)
     let sqlite_writer = match &cli.cmd {
-        Cmd::Serve { listen, .. } => {
-            settings(&cli, listen.clone()).is_ok_and(|s| s.database_url.starts_with("sqlite:"))
-        }
+        Cmd::Serve { listen, .. } => settings(&cli, listen.clone()).is_ok_and(|s| {
+            yichuang_store::Backend::of_url(&s.database_url)
+                == Some(yichuang_store::Backend::Sqlite)
+        }),
         Cmd::Bench(args) => args.backend != "postgres",
         _ => false,
     };
