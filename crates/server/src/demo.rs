@@ -1,10 +1,10 @@
 //! Demo data loaded on first start: the demo catalog, three halls from the seeds, staff for
 //! every role and two applicants, so a new user can try every page at once.
 
-use crate::api::{create_staff, StaffBody};
-use crate::auth;
-use crate::i18n::Lang;
-use crate::AppState;
+use crate::admin::api::{create_staff, StaffBody};
+use crate::http::auth;
+use crate::http::i18n::Lang;
+use crate::http::AppState;
 use yichuang_core::catalog::CatalogFile;
 use yichuang_core::Actor;
 use yichuang_store::accounts::{Hall, NewAccount, Window};

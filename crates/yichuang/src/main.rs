@@ -591,7 +591,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     department,
                     hall,
                 } => {
-                    let b = yichuang_server::api::StaffBody {
+                    let b = yichuang_server::admin::api::StaffBody {
                         login: login.clone(),
                         name: name.clone(),
                         password: password.clone(),
@@ -601,11 +601,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                         hall_id: hall.clone(),
                         window_id: None,
                     };
-                    let id = yichuang_server::api::create_staff(
+                    let id = yichuang_server::admin::api::create_staff(
                         &st,
                         b,
                         &actor,
-                        yichuang_server::i18n::Lang::En,
+                        yichuang_server::http::i18n::Lang::En,
                     )
                     .await
                     .map_err(|e| e.message)?;

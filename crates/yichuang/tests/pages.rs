@@ -257,7 +257,7 @@ async fn flow(db: Db) {
     let code: String = html[i..].chars().take_while(|c| *c != '<').collect();
     let target = format!("{}/status?n={number}&s={code}", app.base);
     assert!(
-        html.contains(&yichuang_server::qr::svg(&target)),
+        html.contains(&yichuang_server::http::qr::svg(&target)),
         "the receipt's QR code does not encode {target}"
     );
     let (s, status) = Browser::new(&app)

@@ -162,7 +162,7 @@ async fn workflow(db: Db) {
     let manager = yichuang_store::accounts::NewAccount {
         kind: "staff".into(),
         login: "360822-zrzyj.m".into(),
-        password_hash: Some(yichuang_server::auth::hash_password(PASSWORD.into()).await),
+        password_hash: Some(yichuang_server::http::auth::hash_password(PASSWORD.into()).await),
         name: "自然资源局负责人".into(),
         role: Some("manager".into()),
         region: Some("360822".into()),

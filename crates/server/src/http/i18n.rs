@@ -11,7 +11,7 @@ pub enum Lang {
 impl Lang {
     /// The `lang` cookie wins (set by the page switch); then Accept-Language; then Chinese.
     pub fn from_headers(h: &HeaderMap) -> Lang {
-        if let Some(c) = crate::auth::cookie(h, "lang") {
+        if let Some(c) = crate::http::auth::cookie(h, "lang") {
             return if c == "en" { Lang::En } else { Lang::Zh };
         }
         let al = h

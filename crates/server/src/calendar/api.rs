@@ -1,10 +1,10 @@
 //! Working-day calendar API: what a clerk uses to answer "when will it be done", and the
 //! admin's edits to the national schedule and a region's own days.
 
-use crate::auth::{Caller, MaybeCaller};
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::AppState;
+use crate::http::auth::{Caller, MaybeCaller};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::i18n::Lang;
+use crate::http::AppState;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,10 @@ use serde::Deserialize;
 use serde_json::json;
 use yichuang_core::calendar::{parse_date, CalendarError, CalendarFile, DayKind};
 use yichuang_core::{ActorKind, Permission};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(add_working_days, is_working_day, list_days, import, set_day))]
+pub struct Doc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1,10 +1,10 @@
 //! 一件事一次办 over HTTP: the bundles in the catalog, and an applicant's bundle application —
 //! one form, each shared material once, one submission, one acceptance — with its parts.
 
-use crate::api::{csrf_header, idempotent, store_err, ApiResult};
-use crate::auth::{Caller, MaybeCaller};
-use crate::error::{ApiError, ErrorBody};
-use crate::AppState;
+use crate::http::auth::{Caller, MaybeCaller};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::AppState;
+use crate::http::{csrf_header, idempotent, store_err, ApiResult};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -14,6 +14,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 use yichuang_store::cases::MaterialCheck;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_api,
+    guide_api,
+    create_api,
+    view_api,
+    form_api,
+    upload_api,
+    submit_api,
+    accept_api,
+    corrections_api
+))]
+pub struct Doc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -153,10 +167,10 @@ pub async fn upload_api(
         }
         let file_name = field.file_name().unwrap_or("").to_string();
         let bytes = field.bytes().await.map_err(|_| too_large())?;
-        let n = crate::uploads::store_file(
+        let n = crate::cases::uploads::store_file(
             &st,
             &c.actor(),
-            crate::uploads::Target::Bundle(id, &name),
+            crate::cases::uploads::Target::Bundle(id, &name),
             &file_name,
             &bytes,
             c.lang,

@@ -1,7 +1,7 @@
 //! One error envelope for the API: `{"code": "...", "message": "..."}` with the right status.
 //! Internal detail is logged, never sent.
 
-use crate::i18n::Lang;
+use crate::http::i18n::Lang;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;

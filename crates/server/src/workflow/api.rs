@@ -1,10 +1,10 @@
 //! Workflow over HTTP: a department's inbox of tasks, the actions on a task (claim, answer,
 //! A/B approve or return, transfer) and the case's flow as the applicant and staff see it.
 
-use crate::api::{csrf_header, resolve_case, store_err, ApiResult};
-use crate::auth::Caller;
-use crate::error::{ApiError, ErrorBody};
-use crate::AppState;
+use crate::http::auth::Caller;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::AppState;
+use crate::http::{csrf_header, resolve_case, store_err, ApiResult};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
@@ -15,6 +15,10 @@ use serde_json::json;
 use yichuang_core::Permission;
 use yichuang_store::cases::Page;
 use yichuang_store::flows::{TaskAction, TaskView};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(inbox_api, task_api, flow_api, applicant_api))]
+pub struct Doc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1,10 +1,10 @@
 //! Notice pages: a person's inbox with how they want to hear from us, and the admin's page of
 //! templates (edit, preview with a real case, save) and the delivery log (filter, resend).
 
-use crate::auth::Caller;
-use crate::notify::{load_deliveries, DeliveryQuery, STATUSES};
-use crate::pages::{fmt_ms, layout, pe, se, PageResult};
-use crate::AppState;
+use crate::http::auth::Caller;
+use crate::http::page::{fmt_ms, layout, pe, se, PageResult};
+use crate::http::AppState;
+use crate::notify::api::{load_deliveries, DeliveryQuery, STATUSES};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -44,7 +44,7 @@ async fn inbox_view(
     st: &AppState,
     c: &Caller,
     saved: bool,
-    error: Option<(NoticePrefs, crate::error::ApiError)>,
+    error: Option<(NoticePrefs, crate::http::error::ApiError)>,
 ) -> PageResult {
     let lang = c.lang;
     let list = st
@@ -70,7 +70,7 @@ async fn inbox_view(
                 table {
                     @for n in &list {
                         tr id={"notice-" (n.id)} class=(if n.read { "read" } else { "unread" }) {
-                            td style="white-space:nowrap" { (fmt_ms(Some(n.created_at))) }
+                            td style="white-space:nowrap" { (fmt_ms(Some(n.created_at), st.config.utc_offset_hours)) }
                             td {
                                 @if !n.read { span.tag { (lang.t("未读", "new")) } " " }
                                 strong { (n.subject) } br;
@@ -145,7 +145,7 @@ async fn prefs_post(State(st): State<AppState>, c: Caller, Form(f): Form<PrefsFo
         Ok(_) => Ok(Redirect::to("/inbox?saved=1#prefs").into_response()),
         // The form comes back with what was typed and the reason, nothing saved.
         Err(e) => {
-            let e = crate::error::ApiError::from_store(e, c.lang);
+            let e = crate::http::error::ApiError::from_store(e, c.lang);
             inbox_view(&st, &c, false, Some((p, e))).await
         }
     }
@@ -174,7 +174,7 @@ struct Draft {
     body: String,
     case: String,
     preview: Option<(String, String)>,
-    error: Option<crate::error::ApiError>,
+    error: Option<crate::http::error::ApiError>,
 }
 
 async fn admin_page(
@@ -193,7 +193,7 @@ async fn admin_view(
 ) -> PageResult {
     let lang = c.lang;
     if c.account.role.as_deref() != Some("admin") {
-        return Err(pe(lang)(crate::error::ApiError::forbidden(lang)));
+        return Err(pe(lang)(crate::http::error::ApiError::forbidden(lang)));
     }
     let (rows, counts) = load_deliveries(st, c, q).await.map_err(pe(lang))?;
     let templates = st
@@ -255,7 +255,7 @@ async fn admin_view(
                 tr { th { "#" } th { (lang.t("事件", "Event")) } th { (lang.t("渠道与接收人", "Channel, recipient")) } th { (lang.t("状态", "Status")) } th { (lang.t("服务商答复", "Provider answer")) } th {} }
                 @for r in &rows {
                     tr id={"delivery-" (r.id)} {
-                        td { (r.id) br; span.muted { (fmt_ms(Some(r.created_at))) } }
+                        td { (r.id) br; span.muted { (fmt_ms(Some(r.created_at), st.config.utc_offset_hours)) } }
                         td { (r.event) @if let Some(n) = &r.case_number { br; span.muted { (n) } } @if let Some(s) = &r.subject { br; (s) } }
                         td { (r.channel) br; (r.recipient) }
                         td.status { (status_name(&r.status)) br; span.muted { (lang.t("尝试", "attempts")) " " (r.attempts) } }
@@ -274,7 +274,7 @@ async fn admin_view(
             h2 { (lang.t("通知模板", "Notice templates")) }
             p.muted {
                 (lang.t("可用字段：", "Fields: "))
-                @for f in crate::notify::fields() { code { "{{ " (f) " }}" } " " }
+                @for f in crate::notify::api::fields() { code { "{{ " (f) " }}" } " " }
                 (lang.t("。补正清单：", ". The correction list: ")) code { "{% for c in corrections %}{{ c }}{% endfor %}" }
             }
             @for t in &templates {
@@ -330,7 +330,7 @@ async fn template_post(
         preview: None,
         error: None,
     };
-    let to_api = |e| crate::error::ApiError::from_store(e, c.lang);
+    let to_api = |e| crate::http::error::ApiError::from_store(e, c.lang);
     if f.action.as_deref() == Some("save") {
         match st
             .store

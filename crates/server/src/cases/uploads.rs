@@ -1,8 +1,8 @@
 //! Material uploads: size and type checked before anything is stored.
 
-use crate::error::ApiError;
-use crate::i18n::Lang;
-use crate::AppState;
+use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
+use crate::http::AppState;
 use yichuang_core::Actor;
 
 /// Where an upload goes: a case's material (by code), or a bundle application's shared

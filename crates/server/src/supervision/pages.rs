@@ -1,13 +1,13 @@
 //! Supervision pages: the dashboard of open cases by light, the notice inbox with replies,
 //! on-time statistics for staff and the public 办件公示 for everyone.
 
-use crate::api::resolve_case;
-use crate::auth::{Caller, MaybeCaller};
-use crate::pages::{fmt_ms, layout, pe, se, PageError, PageResult};
-use crate::supervision::{
+use crate::http::auth::{Caller, MaybeCaller};
+use crate::http::page::{fmt_ms, layout, pe, se, PageError, PageResult};
+use crate::http::resolve_case;
+use crate::http::AppState;
+use crate::supervision::api::{
     load_notices, load_stats, parse_day, stats_scope, NoticeQuery, StatsQuery,
 };
-use crate::AppState;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -31,11 +31,11 @@ pub fn routes() -> Router<AppState> {
 async fn supervise_page(
     State(st): State<AppState>,
     c: Caller,
-    Query(q): Query<crate::supervision::DashboardQuery>,
+    Query(q): Query<crate::supervision::api::DashboardQuery>,
 ) -> PageResult {
     use yichuang_core::deadline::Light;
     let lang = c.lang;
-    let d = crate::supervision::load(&st, &c, &q)
+    let d = crate::supervision::api::load(&st, &c, &q)
         .await
         .map_err(pe(lang))?;
     let region = c.account.region.clone().unwrap_or_default();
@@ -118,7 +118,7 @@ async fn supervise_page(
                         td { (k.accepted_on.clone().unwrap_or_default()) }
                         td { (k.internal_due.clone().unwrap_or_default()) }
                         td { (k.promised_due.clone().unwrap_or_default()) }
-                        td { @if let Some(l) = crate::supervision::parse_light(&k.light) { span class={"light light-" (l.as_str())} { (lang.t(l.zh(), l.en())) } } }
+                        td { @if let Some(l) = crate::supervision::api::parse_light(&k.light) { span class={"light light-" (l.as_str())} { (lang.t(l.zh(), l.en())) } } }
                     }
                 }
             }
@@ -131,7 +131,7 @@ async fn supervise_page(
                     tr { th { (lang.t("时间", "When")) } th { (lang.t("办件", "Case")) } th { (lang.t("环节", "Stage")) } th { (lang.t("从 → 到", "From → to")) } th { (lang.t("理由", "Reason")) } }
                     @for x in &transfers {
                         tr {
-                            td { (fmt_ms(Some(x.at))) }
+                            td { (fmt_ms(Some(x.at), st.config.utc_offset_hours)) }
                             td { a href={"/cases/" (x.case_id)} { (x.case_number.clone().unwrap_or_default()) } br; span.muted { (x.item_name) } }
                             td { (x.stage_name) }
                             td { (x.from_department) " → " (x.to_department) br; span.muted { (x.by_name.clone().unwrap_or_default()) } }
@@ -151,7 +151,8 @@ fn pct(r: f64) -> String {
 
 /// A table of notices; `reply_as` shows a reply form on those addressed to that account.
 pub(crate) fn notices_table(
-    lang: crate::i18n::Lang,
+    st: &AppState,
+    lang: crate::http::i18n::Lang,
     list: &[Notice],
     reply_as: Option<(i64, &str)>,
 ) -> Markup {
@@ -165,13 +166,13 @@ pub(crate) fn notices_table(
             tr { th { (lang.t("时间", "When")) } th { (lang.t("办件", "Case")) } th { (lang.t("类别", "Kind")) } th { (lang.t("发给", "To")) } th { (lang.t("内容", "Comment")) } th { (lang.t("回复", "Reply")) } }
             @for n in list {
                 tr id={"notice-" (n.id)} {
-                    td { (fmt_ms(Some(n.created_at))) }
+                    td { (fmt_ms(Some(n.created_at), st.config.utc_offset_hours)) }
                     td { a href={"/cases/" (n.case_id)} { (n.case_number.clone().unwrap_or_default()) } br; span.muted { (n.item_name) } }
                     td { span class={"light light-" (match n.line.as_str() { "yellow" => "yellow", "red" => "red", "overdue" => "overdue", _ => "red" })} { (kind(&n.kind)) } }
                     td { (n.recipient_name.clone().unwrap_or_else(|| "—".into())) }
                     td { (n.comment) @if let Some(d) = &n.reply_by { br; span.muted { (lang.t("回复期限 ", "Reply by ")) (d) } } }
                     td {
-                        @if let Some(r) = &n.reply { (r) br; span.muted { (fmt_ms(n.replied_at)) } }
+                        @if let Some(r) = &n.reply { (r) br; span.muted { (fmt_ms(n.replied_at, st.config.utc_offset_hours)) } }
                         @else if n.reply_late { span.status { (lang.t("逾期未回复", "Reply overdue")) } }
                         @if n.reply.is_none() && n.kind != "warning" {
                             @if let Some((me, csrf)) = reply_as {
@@ -207,7 +208,7 @@ async fn notices_page(
                 a.btn.secondary href="/notices?awaiting_reply=true" { (lang.t("待回复", "Awaiting reply")) }
                 a.btn.secondary href="/notices" { (lang.t("全部", "All")) }
             }
-            (notices_table(lang, &list, Some((c.account.id, &c.csrf))))
+            (notices_table(&st, lang, &list, Some((c.account.id, &c.csrf))))
         }
     };
     Ok(layout(lang, Some(&c), lang.t("预警与督办", "Notices"), body).into_response())
@@ -279,7 +280,12 @@ async fn conclude_post(
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }
 
-fn period_form(lang: crate::i18n::Lang, action: &str, q: &StatsQuery, with_by: bool) -> Markup {
+fn period_form(
+    lang: crate::http::i18n::Lang,
+    action: &str,
+    q: &StatsQuery,
+    with_by: bool,
+) -> Markup {
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
     html! {
         form method="get" action=(action) {

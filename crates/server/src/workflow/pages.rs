@@ -1,11 +1,11 @@
 //! Workflow pages: a department's inbox (/tasks), the task forms, and the flow card on the
 //! case page that applicants and staff both read.
 
-use crate::auth::Caller;
-use crate::i18n::Lang;
-use crate::pages::{fmt_ms, layout, se, PageError, PageResult};
-use crate::workflow::{action_of, StageView, TaskBody};
-use crate::AppState;
+use crate::http::auth::Caller;
+use crate::http::i18n::Lang;
+use crate::http::page::{fmt_ms, layout, se, PageError, PageResult};
+use crate::http::AppState;
+use crate::workflow::api::{action_of, StageView, TaskBody};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -54,7 +54,7 @@ fn state_name(lang: Lang, state: &str, consent: Option<bool>, by_default: bool) 
 async fn inbox_page(
     State(st): State<AppState>,
     c: Caller,
-    Query(q): Query<crate::workflow::InboxQuery>,
+    Query(q): Query<crate::workflow::api::InboxQuery>,
 ) -> PageResult {
     let lang = c.lang;
     let tasks = st
@@ -164,7 +164,10 @@ async fn task_post(
         department: f.department,
     };
     let Some(a) = action_of(&action, body) else {
-        return Err(PageError(crate::error::ApiError::forbidden(lang), lang));
+        return Err(PageError(
+            crate::http::error::ApiError::forbidden(lang),
+            lang,
+        ));
     };
     st.store
         .task_action(&c.actor(), id, a)
@@ -182,6 +185,7 @@ async fn task_post(
 /// The case's workflow: every stage, its departments, states and dates; for the staff of a
 /// task's department, the forms to work it.
 pub fn flow_card(
+    st: &AppState,
     lang: Lang,
     stages: &[StageView],
     c: &Caller,
@@ -201,7 +205,7 @@ pub fn flow_card(
                         @for t in &s.tasks {
                             div.task id={"task-" (t.id)} {
                                 (t.department_name) " · " (state_name(lang, &t.state, t.consent, t.by_default))
-                                " · " span.muted { (lang.t("期限 ", "due ")) (t.due_on) @if let Some(at) = t.done_at { " · " (lang.t("完成于 ", "done ")) (fmt_ms(Some(at))) } }
+                                " · " span.muted { (lang.t("期限 ", "due ")) (t.due_on) @if let Some(at) = t.done_at { " · " (lang.t("完成于 ", "done ")) (fmt_ms(Some(at), st.config.utc_offset_hours)) } }
                                 " " (light(lang, t.light.as_deref()))
                                 @if let Some(h) = &t.handler_name { br; span.muted { (lang.t("经办：", "By: ")) (h) } }
                                 @if !t.opinion.is_empty() { br; span.opinion { (t.opinion) } @if !t.legal_basis.is_empty() { " （" (t.legal_basis) "）" } }

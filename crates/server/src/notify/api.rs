@@ -2,11 +2,11 @@
 //! admin's templates (with preview against a real case) and delivery log (with resend), and
 //! the public status lookup with its brake on guessing.
 
-use crate::api::{csrf_header, store_err, ApiResult};
-use crate::auth::{Caller, MaybeCaller};
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::AppState;
+use crate::http::auth::{Caller, MaybeCaller};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::i18n::Lang;
+use crate::http::AppState;
+use crate::http::{csrf_header, store_err, ApiResult};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +16,21 @@ use serde::Deserialize;
 use serde_json::json;
 use yichuang_store::cases::{CaseStatusView, Page};
 use yichuang_store::outbox::{NoticePrefs, TryGate};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    inbox_api,
+    read_api,
+    prefs_get_api,
+    prefs_put_api,
+    templates_api,
+    template_put_api,
+    template_preview_api,
+    deliveries_api,
+    resend_api,
+    public_status_api
+))]
+pub struct Doc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

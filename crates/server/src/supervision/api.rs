@@ -1,11 +1,11 @@
 //! Electronic supervision over HTTP: the dashboard of open cases by light, warnings and
 //! supervision notices with replies, on-time statistics and the public 办件公示.
 
-use crate::api::{csrf_header, idempotent, resolve_case, store_err, ApiResult};
-use crate::auth::{Caller, MaybeCaller};
-use crate::error::{ApiError, ErrorBody};
-use crate::i18n::Lang;
-use crate::AppState;
+use crate::http::auth::{Caller, MaybeCaller};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::i18n::Lang;
+use crate::http::AppState;
+use crate::http::{csrf_header, idempotent, resolve_case, store_err, ApiResult};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +21,18 @@ use yichuang_store::cases::Page;
 use yichuang_store::conclusions::{GroupBy, OnTimeRow, StatsScope};
 use yichuang_store::notices::{Notice, NoticeFilter};
 use yichuang_store::supervision::{Dashboard, DashboardFilter};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    dashboard_api,
+    notices_api,
+    transfers_api,
+    issue_notice_api,
+    reply_api,
+    stats_api,
+    public_api
+))]
+pub struct Doc;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -1,11 +1,11 @@
 //! 一件事一次办 pages: a bundle's guide, the one application (form, shared materials,
 //! submission), one acceptance at the window, and the bundle with its parts.
 
-use crate::auth::{Caller, MaybeCaller};
-use crate::bundles::material_name;
-use crate::i18n::Lang;
-use crate::pages::{fmt_ms, layout, pe, se, CsrfOnly, PageResult};
-use crate::AppState;
+use crate::bundles::api::material_name;
+use crate::http::auth::{Caller, MaybeCaller};
+use crate::http::i18n::Lang;
+use crate::http::page::{fmt_ms, layout, pe, se, CsrfOnly, PageResult};
+use crate::http::AppState;
 use axum::extract::{Form, Multipart, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -129,7 +129,7 @@ async fn app_page(State(st): State<AppState>, c: Caller, Path(id): Path<i64>) ->
     let body = html! {
         div.card {
             h1 { (v.bundle_name) }
-            p { (lang.t("状态：", "Status: ")) strong #bundle-status data-status=(v.status) { (status_name(lang, v.status)) } " · " span.muted { (lang.t("提交 ", "submitted ")) (fmt_ms(v.submitted_at)) } }
+            p { (lang.t("状态：", "Status: ")) strong #bundle-status data-status=(v.status) { (status_name(lang, v.status)) } " · " span.muted { (lang.t("提交 ", "submitted ")) (fmt_ms(v.submitted_at, st.config.utc_offset_hours)) } }
             table #bundle-parts {
                 tr { th { (lang.t("事项", "Item")) } th { (lang.t("办件编号", "Case")) } th { (lang.t("状态", "Status")) } th { (lang.t("当前环节 / 办结", "Stage / concluded")) } }
                 @for p in &v.parts {
@@ -257,7 +257,7 @@ async fn upload_post(
     }
     c.check_csrf(csrf.as_deref()).map_err(pe(lang))?;
     let Some((name, bytes)) = file else {
-        return Err(pe(lang)(crate::error::ApiError::bad_request(
+        return Err(pe(lang)(crate::http::error::ApiError::bad_request(
             "upload.no_file",
             lang,
             "请选择文件。",
@@ -265,10 +265,10 @@ async fn upload_post(
         )));
     };
     let material = material_name(&st, &c, id, index).await.map_err(pe(lang))?;
-    crate::uploads::store_file(
+    crate::cases::uploads::store_file(
         &st,
         &c.actor(),
-        crate::uploads::Target::Bundle(id, &material),
+        crate::cases::uploads::Target::Bundle(id, &material),
         &name,
         &bytes,
         lang,

@@ -1,9 +1,9 @@
 //! Sessions, passwords and CSRF. Browsers hold an HttpOnly cookie and echo a per-session CSRF
 //! token in every form; API clients send `Authorization: Bearer` and need no CSRF token.
 
-use crate::error::ApiError;
-use crate::i18n::Lang;
-use crate::AppState;
+use crate::http::error::ApiError;
+use crate::http::i18n::Lang;
+use crate::http::AppState;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };

@@ -1,0 +1,17 @@
+//! 一件事一次办: bundles in the catalog and an applicant's bundle application.
+
+pub mod api;
+pub mod pages;
+
+use crate::http::{AppState, Room};
+use axum::Router;
+use utoipa::OpenApi;
+
+pub const ROOM: Room = Room {
+    routes,
+    openapi: || api::Doc::openapi(),
+};
+
+fn routes() -> Router<AppState> {
+    Router::new().merge(api::routes()).merge(pages::routes())
+}
