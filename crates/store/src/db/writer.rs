@@ -8,8 +8,8 @@
 //! with each command in its own savepoint, so it rolls back alone. PostgreSQL runs each
 //! command in its own transaction from the pool and groups commits itself.
 
-use crate::tx::{LiteTx, OnWriter, SqlxTx, Tx};
-use crate::{Result, StoreError};
+use crate::db::error::{Result, StoreError};
+use crate::db::tx::{LiteTx, OnWriter, SqlxTx, Tx};
 use futures::future::BoxFuture;
 use sqlx::AnyPool;
 use std::sync::{Arc, Mutex};
@@ -93,7 +93,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("yc-sqlite-write".into())
             .spawn(move || {
-                crate::sched::writer_thread();
+                crate::db::sched::writer_thread();
                 writer_loop(&conn, rx, &turn, &to_sync, &failed);
                 drop(alive);
             })
@@ -279,8 +279,8 @@ fn writer_loop(
     failed: &std::sync::atomic::AtomicBool,
 ) {
     let mut next_restart = std::time::Instant::now() + RESTART_EVERY;
-    let mut prepared = crate::tx::Prepared::default();
-    let mut heads = crate::audit::Heads::default();
+    let mut prepared = crate::db::tx::Prepared::default();
+    let mut heads = crate::db::heads::Heads::default();
     while let Some(first) = rx.blocking_recv() {
         if failed.load(std::sync::atomic::Ordering::SeqCst) {
             // Dropping the command answers its caller with "unavailable".
@@ -318,8 +318,8 @@ fn writer_loop(
 /// the batch again guarded.
 fn run_batch<'conn>(
     conn: &'conn rusqlite::Connection,
-    prepared: &mut crate::tx::Prepared<'conn>,
-    heads: &mut crate::audit::Heads,
+    prepared: &mut crate::db::tx::Prepared<'conn>,
+    heads: &mut crate::db::heads::Heads,
     batch: &mut [Job],
     guarded: bool,
 ) -> Option<(Vec<Done>, std::result::Result<(), String>)> {
@@ -446,7 +446,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
-    async fn insert(w: &Writer, key: &str) -> crate::Result<()> {
+    async fn insert(w: &Writer, key: &str) -> crate::db::error::Result<()> {
         let key = key.to_string();
         w.run(move |c| {
             Box::pin(async move {
@@ -470,7 +470,7 @@ mod tests {
                 continue;
             }
             let stat = std::fs::read_to_string(t.path().join("stat")).unwrap();
-            out.extend(crate::sched::policy_and_nice(&stat));
+            out.extend(crate::db::sched::policy_and_nice(&stat));
         }
         out
     }
@@ -487,10 +487,10 @@ mod tests {
         let path = dir.path().join("w.db");
         let (writers, syncers, w) = std::thread::spawn(move || {
             // Only from the default policy at nice 0 does anything change.
-            if crate::sched::current() != Some((0, 0)) {
+            if crate::db::sched::current() != Some((0, 0)) {
                 return (vec![], vec![], None);
             }
-            crate::sched::yield_to_writer();
+            crate::db::sched::yield_to_writer();
             let w = Writer::sqlite(path.to_str().unwrap()).unwrap();
             std::thread::sleep(Duration::from_millis(100));
             (
@@ -564,16 +564,16 @@ mod tests {
         let during = insert(&w, "b").await;
         let first = first.await.unwrap();
         assert!(
-            matches!(&first, Err(crate::StoreError::Unavailable(m)) if m.contains("disk gone")),
+            matches!(&first, Err(crate::db::error::StoreError::Unavailable(m)) if m.contains("disk gone")),
             "{first:?}"
         );
         assert!(
-            matches!(during, Err(crate::StoreError::Unavailable(_))),
+            matches!(during, Err(crate::db::error::StoreError::Unavailable(_))),
             "{during:?}"
         );
         let then = insert(&w, "c").await;
         assert!(
-            matches!(then, Err(crate::StoreError::Unavailable(_))),
+            matches!(then, Err(crate::db::error::StoreError::Unavailable(_))),
             "{then:?}"
         );
         let db = rusqlite::Connection::open(&path).unwrap();

@@ -2,7 +2,7 @@
 //! column name. SQLite runs it on the writer thread with a synchronous connection (no thread
 //! hop per statement); PostgreSQL runs it through sqlx. The SQL is the same for both.
 
-use crate::{Result, StoreError};
+use crate::db::error::{Result, StoreError};
 use futures::future::BoxFuture;
 use sqlx::{AnyConnection, Row as _};
 use std::sync::Arc;
@@ -65,8 +65,8 @@ impl From<Option<i64>> for Val {
 /// `args![a, b]` makes the parameter list for `$1, $2`.
 #[macro_export]
 macro_rules! args {
-    () => { Vec::<$crate::tx::Val>::new() };
-    ($($v:expr),+ $(,)?) => { vec![$($crate::tx::Val::from($v)),+] };
+    () => { Vec::<$crate::db::tx::Val>::new() };
+    ($($v:expr),+ $(,)?) => { vec![$($crate::db::tx::Val::from($v)),+] };
 }
 
 /// A result row; columns are read by name.
@@ -152,7 +152,7 @@ pub trait Tx: Send {
         false
     }
     /// The writer's memory of the audit log's stream heads, where one writer appends to it.
-    fn audit_heads(&mut self) -> Option<&mut crate::audit::Heads> {
+    fn audit_heads(&mut self) -> Option<&mut crate::db::heads::Heads> {
         None
     }
 }
@@ -198,7 +198,7 @@ pub(crate) struct LiteTx<'c, 'conn> {
     /// there; the wrapper lets them through the command futures, which must be `Send`, and
     /// would panic if they were ever touched from another thread.
     pub(crate) on_writer: send_wrapper::SendWrapper<OnWriter<'c, 'conn>>,
-    pub(crate) heads: &'c mut crate::audit::Heads,
+    pub(crate) heads: &'c mut crate::db::heads::Heads,
     /// Whether the command ran anything but a read: a failed command that only read needs
     /// nothing undone, so the writer can run commands without a savepoint each.
     pub(crate) wrote: bool,
@@ -449,7 +449,7 @@ impl Tx for LiteTx<'_, '_> {
     fn serial(&self) -> bool {
         true
     }
-    fn audit_heads(&mut self) -> Option<&mut crate::audit::Heads> {
+    fn audit_heads(&mut self) -> Option<&mut crate::db::heads::Heads> {
         Some(self.heads)
     }
 }

@@ -9,8 +9,10 @@
 //! work still due and a second process finds it already done.
 
 use crate::args;
-use crate::cases::{audit_case, stored_deadlines, Page};
-use crate::tx::Tx;
+use crate::cases::row::audit_case;
+use crate::cases::row::stored_deadlines;
+use crate::common::Page;
+use crate::db::tx::Tx;
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
 use yichuang_core::{Actor, ActorKind, CaseStatus, Permission, Role};
@@ -168,7 +170,7 @@ async fn alert_one(c: &mut dyn Tx, id: i64, today: time::Date) -> Result<usize> 
         args![id, &region, kind, line, recipient, &comment, crate::now_ms()],
     )
     .await?;
-    crate::outbox::on_supervision(c, id, recipient, &comment, None).await?;
+    crate::notify::events::on_supervision(c, id, recipient, &comment, None).await?;
     let number = r.opt_str("number")?;
     audit_case(
         c,
@@ -273,7 +275,7 @@ impl Store {
                         )
                         .await?;
                     if n == 1 {
-                        crate::outbox::on_supervision(c, case_id, holder, &comment, None).await?;
+                        crate::notify::events::on_supervision(c, case_id, holder, &comment, None).await?;
                         let status = CaseStatus::parse(&r.str("status")?).unwrap_or(CaseStatus::Draft);
                         let number = r.opt_str("number")?;
                         audit_case(c, &Actor::system(), "supervision.notice", number.as_deref(), status, status, format!("step {stage} ({department}) past {due_on}")).await?;
@@ -287,7 +289,7 @@ impl Store {
     }
 
     /// A supervisor's notice by hand to the case's handler, who must reply by `reply_by`.
-    pub async fn issue_notice(
+    pub async fn issue_supervision_notice(
         &self,
         actor: &Actor,
         case_id: i64,
@@ -334,7 +336,7 @@ impl Store {
                     )
                     .await?
                     .i64("id")?;
-                crate::outbox::on_supervision(c, case_id, Some(handler), &comment, Some(&reply_by.to_string())).await?;
+                crate::notify::events::on_supervision(c, case_id, Some(handler), &comment, Some(&reply_by.to_string())).await?;
                 let status = CaseStatus::parse(&r.str("status")?).unwrap_or(CaseStatus::Draft);
                 let number = r.opt_str("number")?;
                 audit_case(c, &actor, "supervision.manual_notice", number.as_deref(), status, status, format!("to {handler}, reply by {reply_by}: {comment}")).await?;
@@ -345,7 +347,12 @@ impl Store {
     }
 
     /// The handler's reply to a notice addressed to them; one reply per notice.
-    pub async fn reply_notice(&self, actor: &Actor, notice_id: i64, reply: &str) -> Result<()> {
+    pub async fn reply_supervision_notice(
+        &self,
+        actor: &Actor,
+        notice_id: i64,
+        reply: &str,
+    ) -> Result<()> {
         let reply = reply.trim().to_string();
         if reply.is_empty() {
             return Err(StoreError::invalid(
@@ -385,7 +392,7 @@ impl Store {
 
     /// Notices the actor may see: their own, and for supervisors, managers and admins every
     /// notice of their region. Newest first.
-    pub async fn notices(
+    pub async fn supervision_notices(
         &self,
         actor: &Actor,
         f: &NoticeFilter,

@@ -2,7 +2,10 @@
 //! Resuming moves every deadline by exactly the working days the procedure took.
 
 use crate::args;
-use crate::cases::{audit_case, load, set_status, state_of};
+use crate::cases::row::audit_case;
+use crate::cases::row::load;
+use crate::cases::row::state_of;
+use crate::cases::write::set_status;
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
 use yichuang_core::calendar::parse_date;
@@ -69,7 +72,7 @@ impl Store {
                     return Err(StoreError::forbidden("case.role", "Your role cannot start a special procedure.", "您的角色不能启动特别程序。"));
                 }
                 let (next, _) = apply(&state_of(&row), &CaseCommand::Suspend { reason: reason.clone() })?;
-                crate::supervision::bucket_delta(c, id, -1).await?;
+                crate::cases::buckets::bucket_delta(c, id, -1).await?;
                 set_status(c, &row, next.status, "").await?;
                 c.exec(
                     "INSERT INTO suspensions (case_id, kind, name, reason, resume_to, started_on, started_by, started_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
@@ -128,9 +131,9 @@ impl Store {
                     args![today.to_string(), k, actor.account_id, crate::now_ms(), open.i64("id")?],
                 )
                 .await?;
-                crate::flows::shift_due(c, id, &cal, k).await?;
-                crate::flows::shift_due(c, id, &cal, k).await?;
-                crate::supervision::bucket_delta(c, id, 1).await?;
+                crate::flows::run::shift_due(c, id, &cal, k).await?;
+                crate::flows::run::shift_due(c, id, &cal, k).await?;
+                crate::cases::buckets::bucket_delta(c, id, 1).await?;
                 audit_case(c, &actor, "case.resume", row.number.as_deref(), row.status, next.status, format!("clock stopped {k} working days")).await?;
                 Ok(k)
             })

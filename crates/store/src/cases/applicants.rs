@@ -1,7 +1,7 @@
 //! One view of an applicant for staff (seed 002's one view of a taxpayer): every case of that
 //! person or enterprise in the staff member's region, with its corrections, stage and result.
 
-use crate::cases::Page;
+use crate::common::Page;
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
 use yichuang_core::{Actor, ActorKind, CaseStatus, Permission};

@@ -4,10 +4,16 @@
 //! done when every part is concluded.
 
 use crate::args;
-use crate::cases::{
-    audit_case, check_form, decide_in, insert_draft, load, may_edit, submit_in, MaterialCheck,
-    NewSubmission, WindowDecision,
-};
+use crate::cases::draft::check_form;
+use crate::cases::draft::insert_draft;
+use crate::cases::row::audit_case;
+use crate::cases::row::load;
+use crate::cases::row::may_edit;
+use crate::cases::submit::submit_in;
+use crate::cases::types::MaterialCheck;
+use crate::cases::types::NewSubmission;
+use crate::cases::types::WindowDecision;
+use crate::cases::window::decide_in;
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
 use std::collections::BTreeMap;

@@ -5,46 +5,17 @@ use crate::args;
 use crate::audit::{self, Entry};
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 use yichuang_core::calendar::{Calendar, CalendarFile, DayKind};
 use yichuang_core::{Actor, RegionCode};
+pub mod cache;
+pub use cache::Cache;
 
 /// The region key of the national schedule.
 pub const NATIONAL: &str = "CN";
 
 /// The official schedules shipped with the platform, loaded on first start.
-pub const SHIPPED: &str = include_str!("../../../calendar/cn-2024-2026.toml");
-
-/// Calendars by region, kept briefly: every acceptance needs one, edits are rare. Edits in
-/// this process clear it at once; other processes see them within the time to live.
-#[derive(Clone, Default)]
-pub struct Cache(Arc<Mutex<HashMap<String, Cached>>>);
-
-/// When a calendar was loaded, and the calendar.
-type Cached = (Instant, Arc<Calendar>);
-
-const CACHE_TTL: Duration = Duration::from_secs(30);
-
-impl Cache {
-    pub(crate) fn get(&self, key: &str) -> Option<Arc<Calendar>> {
-        let map = self.0.lock().ok()?;
-        map.get(key)
-            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
-            .map(|(_, c)| c.clone())
-    }
-    fn put(&self, key: String, cal: Arc<Calendar>) {
-        if let Ok(mut map) = self.0.lock() {
-            map.insert(key, (Instant::now(), cal));
-        }
-    }
-    fn clear(&self) {
-        if let Ok(mut map) = self.0.lock() {
-            map.clear();
-        }
-    }
-}
+pub const SHIPPED: &str = include_str!("../../../../calendar/cn-2024-2026.toml");
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ListedDay {

@@ -2,87 +2,16 @@
 //! on-time statistics and public 办件公示 counted from those records.
 
 use crate::args;
-use crate::cases::{audit_case, load, set_status, state_of, stored_deadlines};
-use crate::tx::Tx;
+use crate::cases::conclude::record_conclusion;
+use crate::cases::row::audit_case;
+use crate::cases::row::load;
+use crate::cases::row::state_of;
+use crate::cases::write::set_status;
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
-use yichuang_core::calendar::Calendar;
 use yichuang_core::{
     apply, Actor, ActorKind, CaseCommand, CaseStatus, Permission, RegionCode, Role,
 };
-
-/// Records, for a case whose deadlines are stored, the working days used and whether each
-/// limit was kept, concluded on `on` by `by`. Part of the concluding transaction.
-pub(crate) async fn record_conclusion(
-    c: &mut dyn Tx,
-    id: i64,
-    cal: &Calendar,
-    on: time::Date,
-    by: Option<i64>,
-) -> Result<()> {
-    let Some(done) = conclusion(c, id, cal, on).await? else {
-        return Ok(());
-    };
-    let mut args = conclusion_args(&done, by);
-    args.push(id.into());
-    c.exec(
-        "UPDATE cases SET concluded_on = $1, days_used = $2, within_internal = $3, within_promised = $4, within_legal = $5, decided_by = $6, next_alert_on = NULL WHERE id = $7",
-        args,
-    )
-    .await?;
-    Ok(())
-}
-
-/// The case's columns [`conclusion_of`] reads.
-macro_rules! deadline_columns {
-    () => {
-        "accepted_on, internal_due, promised_due, legal_due, yellow_from, stopped_days"
-    };
-}
-pub(crate) use deadline_columns;
-
-/// How a case concluding on `on` kept its limits; None if it has no deadlines (never accepted).
-pub(crate) async fn conclusion(
-    c: &mut dyn Tx,
-    id: i64,
-    cal: &Calendar,
-    on: time::Date,
-) -> Result<Option<yichuang_core::deadline::Conclusion>> {
-    let r = c
-        .one(
-            concat!("SELECT ", deadline_columns!(), " FROM cases WHERE id = $1"),
-            args![id],
-        )
-        .await?;
-    conclusion_of(&r, cal, on)
-}
-
-/// [`conclusion`] from the case's row (with [`deadline_columns`]) read in this transaction.
-pub(crate) fn conclusion_of(
-    r: &crate::tx::Row,
-    cal: &Calendar,
-    on: time::Date,
-) -> Result<Option<yichuang_core::deadline::Conclusion>> {
-    let Some(d) = stored_deadlines(r)? else {
-        return Ok(None);
-    };
-    Ok(Some(d.conclusion(cal, on, r.i64("stopped_days")?)))
-}
-
-/// The values of [`record_conclusion`]'s columns, `$1`…`$6`.
-pub(crate) fn conclusion_args(
-    done: &yichuang_core::deadline::Conclusion,
-    by: Option<i64>,
-) -> Vec<crate::tx::Val> {
-    args![
-        done.concluded_on.to_string(),
-        done.days_used,
-        i64::from(done.within_internal),
-        i64::from(done.within_promised),
-        i64::from(done.within_legal),
-        by
-    ]
-}
 
 /// Department staff who may decide: reviewers and managers in the case's region.
 fn may_decide(actor: &Actor, region: &str) -> bool {
@@ -233,7 +162,7 @@ impl Store {
                         reason: reason.clone(),
                     },
                 )?;
-                crate::supervision::bucket_delta(c, id, -1).await?;
+                crate::cases::buckets::bucket_delta(c, id, -1).await?;
                 set_status(c, &row, next.status, ", completed_at = $2").await?;
                 c.exec(
                     "UPDATE cases SET decision_reason = $1 WHERE id = $2",

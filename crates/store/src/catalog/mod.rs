@@ -283,7 +283,7 @@ pub(crate) fn parse_item(body: &str) -> Result<ServiceItem> {
 /// A parsed item by its code and version (`updated_at`, which every import moves forward), so
 /// a command reads the item's small version column instead of its whole guide text.
 pub(crate) async fn item_by_version(
-    c: &mut dyn crate::tx::Tx,
+    c: &mut dyn crate::db::tx::Tx,
     code: &str,
     version: i64,
 ) -> Result<std::sync::Arc<ServiceItem>> {

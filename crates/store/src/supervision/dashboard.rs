@@ -1,9 +1,7 @@
 //! Electronic supervision (电子监察): open cases by light, counted and listed in the database
 //! from the dates fixed at acceptance, so the dashboard stays fast at scale.
 
-use crate::args;
-use crate::cases::Page;
-use crate::tx::Tx;
+use crate::common::Page;
 use crate::{Result, Store};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -144,7 +142,7 @@ impl Store {
         // expression keeps both planners from sorting a whole county's cases for 50 rows.
         // PostgreSQL, for a county or below, reads the county's open cases newest first from
         // the partial index on (county, id); its planner sorts the whole county otherwise.
-        let county = (self.backend() == crate::Backend::Postgres
+        let county = (self.backend() == crate::db::backend::Backend::Postgres
             && region.level() >= yichuang_core::ids::RegionLevel::County)
             .then(|| region.as_str()[..6].to_string());
         let mut list_cond = match &county {
@@ -177,7 +175,7 @@ impl Store {
         for a in &args {
             q = q.bind(a);
         }
-        let rows = if self.backend() == crate::Backend::Postgres {
+        let rows = if self.backend() == crate::db::backend::Backend::Postgres {
             // PostgreSQL multiplies the selectivities of the correlated deadline columns, expects
             // a handful of matches and sorts the whole county; reading the index newest first
             // finds 50 in a few hundred rows. Sorting off for this one read-only statement.
@@ -208,157 +206,5 @@ impl Store {
             });
         }
         Ok(out)
-    }
-}
-
-/// Open-case buckets per key (matches the `id % 8` of migration 0015 and the rebuild).
-const BUCKET_SHARDS: i64 = 8;
-
-/// The case's columns that say which bucket it is in, for [`bucket_delta_of`].
-macro_rules! bucket_columns {
-    () => {
-        "region, department, item_code, COALESCE(handled_by, 0) AS handled_by, yellow_from, internal_due, promised_due, legal_due, status"
-    };
-}
-pub(crate) use bucket_columns;
-
-/// Adds `delta` to the open-case bucket of a case (its current dates and handler). Call with
-/// -1 before a change that moves the case out of the bucket and +1 after it.
-pub async fn bucket_delta(c: &mut dyn Tx, case_id: i64, delta: i64) -> Result<()> {
-    let Some(r) = c
-        .opt(
-            concat!("SELECT ", bucket_columns!(), " FROM cases WHERE id = $1"),
-            args![case_id],
-        )
-        .await?
-    else {
-        return Ok(());
-    };
-    bucket_delta_of(c, case_id, &r, delta).await
-}
-
-/// [`bucket_delta`] for a case whose row (with [`bucket_columns`]) this transaction has read.
-pub(crate) async fn bucket_delta_of(
-    c: &mut dyn Tx,
-    case_id: i64,
-    r: &crate::tx::Row,
-    delta: i64,
-) -> Result<()> {
-    // A case in a special procedure has its clock stopped: it has no light to count.
-    let open = matches!(r.str("status")?.as_str(), "accepted" | "in_stage");
-    let (Some(y), Some(i), Some(p), Some(l)) = (
-        r.opt_str("yellow_from")?,
-        r.opt_str("internal_due")?,
-        r.opt_str("promised_due")?,
-        r.opt_str("legal_due")?,
-    ) else {
-        return Ok(());
-    };
-    if !open {
-        return Ok(());
-    }
-    // Eight shards by case id: concurrent acceptances rarely wait on one row's lock.
-    let key = args![
-        r.str("region")?,
-        r.str("department")?,
-        r.str("item_code")?,
-        r.i64("handled_by")?,
-        y,
-        i,
-        p,
-        l,
-        case_id % BUCKET_SHARDS,
-        delta
-    ];
-    c.exec(
-        "INSERT INTO open_buckets (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, shard, n) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, shard) DO UPDATE SET n = open_buckets.n + excluded.n",
-        key.clone(),
-    )
-    .await?;
-    // Only this bucket can have emptied: a lookup by key, not a scan of every bucket.
-    if delta < 0 {
-        c.exec(
-            "DELETE FROM open_buckets WHERE region = $1 AND department = $2 AND item_code = $3 AND handled_by = $4 \
-             AND yellow_from = $5 AND internal_due = $6 AND promised_due = $7 AND legal_due = $8 AND shard = $9 AND n <= 0",
-            key[..9].to_vec(),
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-impl Store {
-    /// Recounts the open-case buckets from the cases (after a bulk load, or to check them).
-    pub async fn rebuild_open_buckets(&self) -> Result<()> {
-        self.write(|c| {
-            Box::pin(async move {
-                c.exec("DELETE FROM open_buckets", args![]).await?;
-                c.exec(
-                    "INSERT INTO open_buckets (region, department, item_code, handled_by, yellow_from, internal_due, promised_due, legal_due, shard, n) \
-                     SELECT region, department, item_code, COALESCE(handled_by, 0), yellow_from, internal_due, promised_due, legal_due, id % 8, COUNT(*) \
-                     FROM cases WHERE status IN ('accepted', 'in_stage') AND yellow_from IS NOT NULL AND internal_due IS NOT NULL \
-                     AND promised_due IS NOT NULL AND legal_due IS NOT NULL \
-                     GROUP BY region, department, item_code, COALESCE(handled_by, 0), yellow_from, internal_due, promised_due, legal_due, id % 8",
-                    args![],
-                )
-                .await?;
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    /// Moves a case's acceptance to an earlier day and recomputes its deadlines. Only the
-    /// platform itself may do this (the demo loader shows cases in every light); it is audited.
-    pub async fn backdate_acceptance(
-        &self,
-        actor: &Actor,
-        id: i64,
-        accepted_on: time::Date,
-    ) -> Result<()> {
-        if !matches!(actor.kind, ActorKind::System) {
-            return Err(crate::StoreError::forbidden(
-                "case.backdate",
-                "Only the platform may backdate.",
-                "只有系统可以调整受理日期。",
-            ));
-        }
-        let r = sqlx::query("SELECT c.region, c.number, i.body FROM cases c JOIN items i ON i.code = c.item_code WHERE c.id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or_else(crate::StoreError::no_case)?;
-        let region: String = r.try_get("region")?;
-        let number: Option<String> = r.try_get("number")?;
-        let item = crate::catalog::parse_item(&r.try_get::<String, _>("body")?)?;
-        let cal = self.calendar(Some(&region)).await?;
-        let d = yichuang_core::deadline::Deadlines::compute(&cal, accepted_on, &item.limits(), 0)
-            .map_err(|e| crate::StoreError::Unavailable(e.to_string()))?;
-        let actor = actor.clone();
-        self.write(move |c| {
-            Box::pin(async move {
-                bucket_delta(c, id, -1).await?;
-                c.exec(
-                    "UPDATE cases SET accepted_on = $1, internal_due = $2, promised_due = $3, legal_due = $4, yellow_from = $5, next_alert_on = $5, alerted = 0 WHERE id = $6",
-                    crate::args![d.accepted_on.to_string(), d.internal.to_string(), d.promised.to_string(), d.legal.to_string(), d.yellow_from.to_string(), id],
-                )
-                .await?;
-                bucket_delta(c, id, 1).await?;
-                crate::audit::record(
-                    c,
-                    &actor,
-                    crate::audit::Entry {
-                        action: "demo.backdate",
-                        case_number: number.as_deref(),
-                        detail: format!("accepted_on {}", d.accepted_on),
-                        ..Default::default()
-                    },
-                )
-                .await
-            })
-        })
-        .await
     }
 }
