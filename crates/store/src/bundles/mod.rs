@@ -4,9 +4,9 @@
 //! done when every part is concluded.
 
 use crate::args;
+use crate::cases::change::audit_case;
 use crate::cases::draft::check_form;
 use crate::cases::draft::insert_draft;
-use crate::cases::row::audit_case;
 use crate::cases::row::load;
 use crate::cases::row::may_edit;
 use crate::cases::submit::submit_in;

@@ -2,7 +2,7 @@
 
 use crate::args;
 use crate::audit::{self, Entry};
-use crate::cases::row::audit_case;
+use crate::cases::change::audit_case;
 use crate::cases::row::load;
 use crate::cases::row::may_edit;
 use crate::cases::types::NewSubmission;

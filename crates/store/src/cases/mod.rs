@@ -6,6 +6,7 @@
 
 pub mod applicants;
 pub mod buckets;
+pub mod change;
 pub mod conclude;
 pub mod draft;
 pub mod read;

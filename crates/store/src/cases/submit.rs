@@ -1,8 +1,8 @@
 //! Submission (and resubmission after a correction notice) and withdrawal.
 
 use crate::args;
+use crate::cases::change::audit_case;
 use crate::cases::draft::missing_required;
-use crate::cases::row::audit_case;
 use crate::cases::row::load;
 use crate::cases::row::may_edit;
 use crate::cases::row::state_of;

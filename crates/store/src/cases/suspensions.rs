@@ -2,7 +2,7 @@
 //! Resuming moves every deadline by exactly the working days the procedure took.
 
 use crate::args;
-use crate::cases::row::audit_case;
+use crate::cases::change::audit_case;
 use crate::cases::row::load;
 use crate::cases::row::state_of;
 use crate::cases::write::set_status;

@@ -2,7 +2,7 @@
 //! completion on the spot.
 
 use crate::args;
-use crate::cases::row::audit_case;
+use crate::cases::change::audit_case;
 use crate::cases::row::load;
 use crate::cases::row::state_of;
 use crate::cases::types::MaterialCheck;

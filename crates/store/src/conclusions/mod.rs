@@ -2,8 +2,8 @@
 //! on-time statistics and public 办件公示 counted from those records.
 
 use crate::args;
+use crate::cases::change::audit_case;
 use crate::cases::conclude::record_conclusion;
-use crate::cases::row::audit_case;
 use crate::cases::row::load;
 use crate::cases::row::state_of;
 use crate::cases::write::set_status;

@@ -5,7 +5,7 @@
 //! in one transaction. When the flow finishes, the case concludes (办结) in the same one.
 
 use crate::args;
-use crate::cases::row::audit_case;
+use crate::cases::change::audit_case;
 use crate::db::tx::Tx;
 use crate::flows::load::load;
 use crate::flows::load::Loaded;

@@ -9,7 +9,7 @@
 //! work still due and a second process finds it already done.
 
 use crate::args;
-use crate::cases::row::audit_case;
+use crate::cases::change::audit_case;
 use crate::cases::row::stored_deadlines;
 use crate::common::Page;
 use crate::db::tx::Tx;
