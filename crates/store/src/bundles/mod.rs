@@ -212,7 +212,7 @@ impl Store {
                     .i64("id")?;
                 for it in &g.items {
                     let id = insert_draft(c, &actor, owner, it, &form_for(it, &form), false, "online").await?;
-                    c.exec("UPDATE cases SET bundle_app = $1 WHERE id = $2", args![app, id]).await?;
+                    crate::cases::write::set_bundle_app(c, id, app).await?;
                 }
                 Ok(app)
             })
@@ -270,13 +270,10 @@ impl Store {
                     }
                     let mine = form_for(&row.item, &form);
                     check_form(&row.item, &mine)?;
-                    c.exec(
-                        "UPDATE cases SET form = $1, updated_at = $2 WHERE id = $3",
-                        args![
-                            serde_json::to_string(&mine).unwrap_or_else(|_| "{}".into()),
-                            crate::now_ms(),
-                            id
-                        ],
+                    crate::cases::write::set_bundle_form(
+                        c,
+                        id,
+                        serde_json::to_string(&mine).unwrap_or_else(|_| "{}".into()),
                     )
                     .await?;
                     audit_case(

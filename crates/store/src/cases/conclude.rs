@@ -2,9 +2,11 @@
 
 use crate::args;
 use crate::cases::row::stored_deadlines;
+use crate::cases::sql;
 use crate::db::tx::Tx;
 use crate::Result;
 use yichuang_core::calendar::Calendar;
+use yichuang_core::CaseStatus;
 
 /// Records, for a case whose deadlines are stored, the working days used and whether each
 /// limit was kept, concluded on `on` by `by`. Part of the concluding transaction.
@@ -20,11 +22,7 @@ pub(crate) async fn record_conclusion(
     };
     let mut args = conclusion_args(&done, by);
     args.push(id.into());
-    c.exec(
-        "UPDATE cases SET concluded_on = $1, days_used = $2, within_internal = $3, within_promised = $4, within_legal = $5, decided_by = $6, next_alert_on = NULL WHERE id = $7",
-        args,
-    )
-    .await?;
+    c.exec(sql::RECORD_CONCLUSION, args).await?;
     Ok(())
 }
 
@@ -34,7 +32,6 @@ macro_rules! deadline_columns {
         "accepted_on, internal_due, promised_due, legal_due, yellow_from, stopped_days"
     };
 }
-pub(crate) use deadline_columns;
 
 /// How a case concluding on `on` kept its limits; None if it has no deadlines (never accepted).
 pub(crate) async fn conclusion(
@@ -77,4 +74,49 @@ pub(crate) fn conclusion_args(
         i64::from(done.within_legal),
         by
     ]
+}
+
+/// 办结 through a workflow: out of its open-case bucket, then the status, the decision's
+/// `reason`, the conclusion (how it kept its limits, when it has deadlines) and the flow's end
+/// (`flow`: stage and result) in one statement. The case's bucket and its limits come from one
+/// read of the row (locked by this transaction since its first statement).
+pub(crate) async fn conclude_flow(
+    c: &mut dyn Tx,
+    case_id: i64,
+    status: CaseStatus,
+    reason: &str,
+    flow: (i64, Option<i64>),
+    by: Option<i64>,
+    (cal, today): (&Calendar, time::Date),
+) -> Result<()> {
+    let row = c
+        .one(
+            concat!(
+                "SELECT ",
+                crate::cases::buckets::bucket_columns!(),
+                ", ",
+                deadline_columns!(),
+                " FROM cases WHERE id = $1"
+            ),
+            args![case_id],
+        )
+        .await?;
+    crate::cases::buckets::bucket_delta_of(c, case_id, &row, -1).await?;
+    let now = crate::now_ms();
+    let (stage, result) = flow;
+    match conclusion_of(&row, cal, today)? {
+        Some(done) => {
+            let mut args = conclusion_args(&done, by);
+            args.extend(args![status.as_str(), now, reason, case_id, stage, result]);
+            c.exec(sql::CONCLUDE_FLOW_DATED, args).await?;
+        }
+        None => {
+            c.exec(
+                sql::CONCLUDE_FLOW,
+                args![status.as_str(), now, reason, case_id, stage, result],
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -203,17 +203,38 @@ impl Store {
                 if !may_edit(&actor, &row) {
                     return Err(StoreError::no_case());
                 }
-                if !matches!(row.status, CaseStatus::Draft | CaseStatus::CorrectionRequired) {
-                    return Err(StoreError::conflict("case.not_editable", "The case can no longer be edited.", "办件已提交，不能再修改。"));
+                if !matches!(
+                    row.status,
+                    CaseStatus::Draft | CaseStatus::CorrectionRequired
+                ) {
+                    return Err(StoreError::conflict(
+                        "case.not_editable",
+                        "The case can no longer be edited.",
+                        "办件已提交，不能再修改。",
+                    ));
                 }
                 check_form(&row.item, &form)?;
                 let form_json = serde_json::to_string(&form).unwrap_or_else(|_| "{}".into());
-                let done = c.exec("UPDATE cases SET form = $1, commitment_signed = $2, version = version + 1, updated_at = $3 WHERE id = $4 AND version = $5", args![form_json, i64::from(commitment), now_ms(), id, row.version])
-                    .await?;
+                let done =
+                    crate::cases::write::save_draft(c, id, row.version, form_json, commitment)
+                        .await?;
                 if done != 1 {
-                    return Err(StoreError::conflict("case.changed", "The case was changed meanwhile; reload.", "办件已被更新，请刷新。"));
+                    return Err(StoreError::conflict(
+                        "case.changed",
+                        "The case was changed meanwhile; reload.",
+                        "办件已被更新，请刷新。",
+                    ));
                 }
-                audit_case(c, &actor, "case.save_draft", row.number.as_deref(), row.status, row.status, String::new()).await
+                audit_case(
+                    c,
+                    &actor,
+                    "case.save_draft",
+                    row.number.as_deref(),
+                    row.status,
+                    row.status,
+                    String::new(),
+                )
+                .await
             })
         })
         .await

@@ -11,6 +11,7 @@ pub mod conclude;
 pub mod draft;
 pub mod read;
 pub mod row;
+pub mod sql;
 pub mod submit;
 pub mod suspensions;
 pub mod types;

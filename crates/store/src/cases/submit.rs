@@ -52,7 +52,7 @@ impl Store {
                 }
                 let (next, _) = apply(&state_of(&row), &CaseCommand::Withdraw)?;
                 crate::cases::buckets::bucket_delta(c, id, -1).await?;
-                set_status(c, &row, next.status, "").await?;
+                set_status(c, &row, next.status).await?;
                 audit_case(
                     c,
                     &actor,
@@ -198,20 +198,9 @@ pub(crate) async fn submit_in(
             CaseNumber::new(&row.region, today, seq as u64).to_string()
         }
     };
-    let extra = if cmd == CaseCommand::Submit {
-        ", number = $5, submitted_at = $2"
-    } else {
-        ", number = $5"
-    };
-    let sql = format!(
-        "UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra} WHERE id = $3 AND version = $4"
-    );
-    let done = c
-        .exec(
-            &sql,
-            args![next.status.as_str(), now_ms(), id, row.version, &number],
-        )
-        .await?;
+    let resubmit = cmd != CaseCommand::Submit;
+    let done =
+        crate::cases::write::submitted(c, resubmit, next.status, id, row.version, &number).await?;
     if done != 1 {
         return Err(StoreError::conflict(
             "case.changed",

@@ -73,7 +73,7 @@ impl Store {
                 }
                 let (next, _) = apply(&state_of(&row), &CaseCommand::Suspend { reason: reason.clone() })?;
                 crate::cases::buckets::bucket_delta(c, id, -1).await?;
-                set_status(c, &row, next.status, "").await?;
+                set_status(c, &row, next.status).await?;
                 c.exec(
                     "INSERT INTO suspensions (case_id, kind, name, reason, resume_to, started_on, started_by, started_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
                     args![id, &kind, &name, &reason, row.status.as_str(), today.to_string(), actor.account_id, crate::now_ms()],
@@ -115,16 +115,13 @@ impl Store {
                     .one("SELECT accepted_on, stopped_days, alerted FROM cases WHERE id = $1", args![id])
                     .await?;
                 let stopped = dates.i64("stopped_days")? + k;
-                set_status(c, &row, next.status, "").await?;
+                set_status(c, &row, next.status).await?;
                 if let Some(acc) = dates.opt_str("accepted_on")? {
                     let acc = parse_date(&acc).map_err(|e| StoreError::Unavailable(e.to_string()))?;
                     let d = Deadlines::compute(&cal, acc, &row.item.limits(), stopped)
                         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                    c.exec(
-                        "UPDATE cases SET stopped_days = $1, internal_due = $2, promised_due = $3, legal_due = $4, yellow_from = $5, next_alert_on = $6 WHERE id = $7",
-                        args![stopped, d.internal.to_string(), d.promised.to_string(), d.legal.to_string(), d.yellow_from.to_string(), d.next_alert(dates.i64("alerted")?.clamp(0, 3) as u8).map(|x| x.to_string()), id],
-                    )
-                    .await?;
+                    let next_alert = d.next_alert(dates.i64("alerted")?.clamp(0, 3) as u8).map(|x| x.to_string());
+                    crate::cases::write::shift_deadlines(c, id, stopped, &d, next_alert).await?;
                 }
                 c.exec(
                     "UPDATE suspensions SET ended_on = $1, working_days = $2, ended_by = $3, ended_at = $4 WHERE id = $5",

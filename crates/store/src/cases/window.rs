@@ -5,8 +5,10 @@ use crate::args;
 use crate::cases::change::audit_case;
 use crate::cases::row::load;
 use crate::cases::row::state_of;
+use crate::cases::row::Row0;
 use crate::cases::types::MaterialCheck;
 use crate::cases::types::WindowDecision;
+use crate::cases::write::{window_decision as window_decision_row, WindowWrite};
 use crate::db::tx::Tx;
 use crate::{now_ms, Result, Store, StoreError};
 use yichuang_core::calendar::Calendar;
@@ -68,54 +70,7 @@ pub(crate) async fn decide_in(
         }
         .into());
     }
-    for ch in &checks {
-        let Some(m) = row.item.material(&ch.material_code) else {
-            return Err(StoreError::invalid(
-                "material.unknown",
-                format!("material: the item has no material '{}'.", ch.material_code),
-                format!("材料：该事项没有材料“{}”。", ch.material_code),
-            ));
-        };
-        let Some(v) = Verdict::parse(&ch.verdict) else {
-            return Err(StoreError::invalid(
-                "check.verdict",
-                "verdict must be ok, missing, wrong or deferred.",
-                "审查结论应为合格、缺少、有误或容缺。",
-            ));
-        };
-        if matches!(v, Verdict::Missing | Verdict::Wrong) && ch.reason.trim().is_empty() {
-            return Err(StoreError::invalid(
-                "check.reason_required",
-                format!("Give the reason for '{}'.", m.name),
-                format!("请写明“{}”的问题。", m.name),
-            ));
-        }
-        if v == Verdict::Deferred {
-            if !m.deferrable {
-                return Err(StoreError::invalid(
-                    "check.not_deferrable",
-                    format!("'{}' is a main material and cannot be deferred.", m.name),
-                    format!("“{}”为主要材料，不能容缺。", m.name),
-                ));
-            }
-            let due = ch.due_date.as_deref().and_then(|d| {
-                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()
-            });
-            match due {
-                Some(d) if d > today => {}
-                _ => {
-                    return Err(StoreError::invalid(
-                        "check.due_date",
-                        "A deferred material needs a due date after today (YYYY-MM-DD).",
-                        "容缺材料须填写今天以后的补交日期。",
-                    ))
-                }
-            }
-        }
-        c.exec("INSERT INTO material_checks (case_id, material_code, verdict, reason, due_date, checked_by, checked_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
-             ON CONFLICT (case_id, material_code) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason, due_date = excluded.due_date, checked_by = excluded.checked_by, checked_at = excluded.checked_at", args![id, &ch.material_code, v.as_str(), ch.reason.trim(), if v == Verdict::Deferred { ch.due_date.clone() } else { None }, actor.account_id, now])
-        .await?;
-    }
+    record_checks(c, actor, &row, &checks, today, now).await?;
     // With a decision following, its audit record carries the verdicts too.
     if !checks.is_empty() && decision.is_none() {
         audit_case(
@@ -164,7 +119,7 @@ pub(crate) async fn decide_in(
         })
         .cloned()
         .collect();
-    let (cmd, extra, action) = match &decision {
+    let (cmd, action) = match &decision {
         WindowDecision::Accept => {
             if let Some(p) = problems.first() {
                 return Err(StoreError::invalid(
@@ -186,32 +141,22 @@ pub(crate) async fn decide_in(
                 ));
             }
             let deferred = stored.iter().filter(|c| c.verdict == "deferred").count() as u32;
-            (
-                CaseCommand::Accept { deferred },
-                ", accepted_at = $2, handled_by = $5",
-                "case.accept",
-            )
+            (CaseCommand::Accept { deferred }, "case.accept")
         }
         WindowDecision::Reject { reason } => (
             CaseCommand::Reject {
                 reason: reason.clone(),
             },
-            ", reject_reason = $6, handled_by = $5",
             "case.reject",
         ),
         WindowDecision::Corrections { note } => {
             let n = problems.len() as u32 + u32::from(!note.trim().is_empty());
             (
                 CaseCommand::NotifyCorrections { problems: n },
-                ", handled_by = $5",
                 "case.notify_corrections",
             )
         }
-        WindowDecision::CompleteOnSpot => (
-            CaseCommand::CompleteOnSpot,
-            ", completed_at = $2, handled_by = $5",
-            "case.complete",
-        ),
+        WindowDecision::CompleteOnSpot => (CaseCommand::CompleteOnSpot, "case.complete"),
     };
     let mut st = state_of(&row);
     // 即办件: accept and complete at once when asked to complete a submitted case.
@@ -278,10 +223,18 @@ pub(crate) async fn decide_in(
         ),
         _ => None,
     };
-    let sql = format!("UPDATE cases SET status = $1, version = version + 1, updated_at = $2{extra}{}{}{} WHERE id = $3 AND version = $4",
-        if cmds.len() == 2 { ", accepted_at = $2" } else { "" },
-        if deadlines.is_some() { ", accepted_on = $7, internal_due = $8, promised_due = $9, legal_due = $10, yellow_from = $11, next_alert_on = $11, alerted = 0" } else { "" },
-        if begun.is_some() { ", flow_stage = $12, flow_result = $13, workflow_id = $14" } else { "" });
+    let write = match &decision {
+        WindowDecision::Accept => WindowWrite::Accept {
+            dated: deadlines.is_some(),
+            flow: begun.is_some(),
+        },
+        WindowDecision::Reject { .. } => WindowWrite::Reject,
+        WindowDecision::Corrections { .. } => WindowWrite::Corrections,
+        WindowDecision::CompleteOnSpot => WindowWrite::CompleteOnSpot {
+            accepted_too: cmds.len() == 2,
+            dated: deadlines.is_some(),
+        },
+    };
     let (flow_stage, flow_result, workflow_id) = match begun.as_ref().map(|b| b.case_columns()) {
         Some((stage, result, workflow)) => (Some(stage), result, Some(workflow)),
         None => (None, None, None),
@@ -291,27 +244,27 @@ pub(crate) async fn decide_in(
     if matches!(row.status, CaseStatus::Accepted | CaseStatus::InStage) {
         crate::cases::buckets::bucket_delta(c, id, -1).await?;
     }
-    let done = c
-        .exec(
-            &sql,
-            args![
-                st.status.as_str(),
-                now,
-                id,
-                row.version,
-                actor.account_id,
-                reason.clone(),
-                due(|d| d.accepted_on),
-                due(|d| d.internal),
-                due(|d| d.promised),
-                due(|d| d.legal),
-                due(|d| d.yellow_from),
-                flow_stage,
-                flow_result,
-                workflow_id
-            ],
-        )
-        .await?;
+    let done = window_decision_row(
+        c,
+        write,
+        args![
+            st.status.as_str(),
+            now,
+            id,
+            row.version,
+            actor.account_id,
+            reason.clone(),
+            due(|d| d.accepted_on),
+            due(|d| d.internal),
+            due(|d| d.promised),
+            due(|d| d.legal),
+            due(|d| d.yellow_from),
+            flow_stage,
+            flow_result,
+            workflow_id
+        ],
+    )
+    .await?;
     if done != 1 {
         return Err(StoreError::conflict(
             "case.changed",
@@ -358,4 +311,65 @@ pub(crate) async fn decide_in(
     )
     .await?;
     Ok(st.status)
+}
+
+/// Records a clerk's verdicts on materials, each checked against the item first.
+async fn record_checks(
+    c: &mut dyn Tx,
+    actor: &Actor,
+    row: &Row0,
+    checks: &[MaterialCheck],
+    today: time::Date,
+    now: i64,
+) -> Result<()> {
+    let id = row.id;
+    for ch in checks {
+        let Some(m) = row.item.material(&ch.material_code) else {
+            return Err(StoreError::invalid(
+                "material.unknown",
+                format!("material: the item has no material '{}'.", ch.material_code),
+                format!("材料：该事项没有材料“{}”。", ch.material_code),
+            ));
+        };
+        let Some(v) = Verdict::parse(&ch.verdict) else {
+            return Err(StoreError::invalid(
+                "check.verdict",
+                "verdict must be ok, missing, wrong or deferred.",
+                "审查结论应为合格、缺少、有误或容缺。",
+            ));
+        };
+        if matches!(v, Verdict::Missing | Verdict::Wrong) && ch.reason.trim().is_empty() {
+            return Err(StoreError::invalid(
+                "check.reason_required",
+                format!("Give the reason for '{}'.", m.name),
+                format!("请写明“{}”的问题。", m.name),
+            ));
+        }
+        if v == Verdict::Deferred {
+            if !m.deferrable {
+                return Err(StoreError::invalid(
+                    "check.not_deferrable",
+                    format!("'{}' is a main material and cannot be deferred.", m.name),
+                    format!("“{}”为主要材料，不能容缺。", m.name),
+                ));
+            }
+            let due = ch.due_date.as_deref().and_then(|d| {
+                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()
+            });
+            match due {
+                Some(d) if d > today => {}
+                _ => {
+                    return Err(StoreError::invalid(
+                        "check.due_date",
+                        "A deferred material needs a due date after today (YYYY-MM-DD).",
+                        "容缺材料须填写今天以后的补交日期。",
+                    ))
+                }
+            }
+        }
+        c.exec("INSERT INTO material_checks (case_id, material_code, verdict, reason, due_date, checked_by, checked_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
+             ON CONFLICT (case_id, material_code) DO UPDATE SET verdict = excluded.verdict, reason = excluded.reason, due_date = excluded.due_date, checked_by = excluded.checked_by, checked_at = excluded.checked_at", args![id, &ch.material_code, v.as_str(), ch.reason.trim(), if v == Verdict::Deferred { ch.due_date.clone() } else { None }, actor.account_id, now])
+        .await?;
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use crate::cases::change::audit_case;
 use crate::cases::conclude::record_conclusion;
 use crate::cases::row::load;
 use crate::cases::row::state_of;
-use crate::cases::write::set_status;
+use crate::cases::write::{set_decision_reason, set_status_completed};
 use crate::{Result, Store, StoreError};
 use sqlx::Row;
 use yichuang_core::{
@@ -163,12 +163,8 @@ impl Store {
                     },
                 )?;
                 crate::cases::buckets::bucket_delta(c, id, -1).await?;
-                set_status(c, &row, next.status, ", completed_at = $2").await?;
-                c.exec(
-                    "UPDATE cases SET decision_reason = $1 WHERE id = $2",
-                    args![reason.clone(), id],
-                )
-                .await?;
+                set_status_completed(c, &row, next.status).await?;
+                set_decision_reason(c, id, reason.clone()).await?;
                 record_conclusion(c, id, &cal, today, Some(actor.account_id)).await?;
                 let detail = if approve {
                     format!("approved {reason}")

@@ -39,11 +39,7 @@ impl Store {
         self.write(move |c| {
             Box::pin(async move {
                 bucket_delta(c, id, -1).await?;
-                c.exec(
-                    "UPDATE cases SET accepted_on = $1, internal_due = $2, promised_due = $3, legal_due = $4, yellow_from = $5, next_alert_on = $5, alerted = 0 WHERE id = $6",
-                    crate::args![d.accepted_on.to_string(), d.internal.to_string(), d.promised.to_string(), d.legal.to_string(), d.yellow_from.to_string(), id],
-                )
-                .await?;
+                crate::cases::write::set_deadlines(c, id, &d).await?;
                 bucket_delta(c, id, 1).await?;
                 crate::audit::record(
                     c,

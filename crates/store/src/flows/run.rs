@@ -152,34 +152,8 @@ pub(crate) async fn run_loaded(
     }
     match finished {
         Some(approve) if concludes => {
-            // 办结: the case concludes with the decision's opinion, in this transaction. When
-            // this very command answered the decision, that opinion is at hand.
-            let answered = match (&cmd, opinion) {
-                (FlowCommand::Answer { .. }, Some((task, text, basis)))
-                    if l.flow.tasks.get(task).is_some_and(|t| {
-                        l.stages.get(t.stage).map(|s| s.kind) == Some(StageKind::Decision)
-                    }) =>
-                {
-                    Some((text.trim().to_string(), basis.trim().to_string()))
-                }
-                _ => None,
-            };
-            let d = match answered {
-                Some(d) => Some(d),
-                None => c
-                    .opt(
-                        "SELECT opinion, legal_basis FROM tasks WHERE case_id = $1 AND stage_kind = 'decision' AND state = 'done' ORDER BY seq DESC",
-                        args![case_id],
-                    )
-                    .await?
-                    .map(|d| Ok::<_, StoreError>((d.str("opinion")?, d.str("legal_basis")?)))
-                    .transpose()?,
-            };
-            let reason = match d {
-                Some((text, basis)) if basis.is_empty() => text,
-                Some((text, basis)) => format!("{text}（{basis}）"),
-                None => String::new(),
-            };
+            // 办结: the case concludes with the decision's opinion, in this transaction.
+            let reason = decision_reason(c, case_id, &l, &cmd, opinion).await?;
             let state = CaseState {
                 status: l.status,
                 immediate: false,
@@ -192,54 +166,17 @@ pub(crate) async fn run_loaded(
                     reason: reason.clone(),
                 },
             )?;
-            // The case's bucket and its limits, in one read of the row (locked by this
-            // transaction since its first statement).
-            let row = c
-                .one(
-                    concat!(
-                        "SELECT ",
-                        crate::cases::buckets::bucket_columns!(),
-                        ", ",
-                        crate::cases::conclude::deadline_columns!(),
-                        " FROM cases WHERE id = $1"
-                    ),
-                    args![case_id],
-                )
-                .await?;
-            crate::cases::buckets::bucket_delta_of(c, case_id, &row, -1).await?;
-            // The conclusion (how it kept its limits) and the flow's end are written with the
-            // status, in one statement.
-            let now = crate::now_ms();
             let by = Some(actor.account_id).filter(|id| *id > 0);
-            let (stage, result) = flow_columns(&next);
-            match crate::cases::conclude::conclusion_of(&row, cal, today)? {
-                Some(done) => {
-                    let mut args = crate::cases::conclude::conclusion_args(&done, by);
-                    args.extend(args![
-                        st.status.as_str(),
-                        now,
-                        reason.trim(),
-                        case_id,
-                        stage,
-                        result
-                    ]);
-                    c.exec(
-                        "UPDATE cases SET status = $7, version = version + 1, updated_at = $8, completed_at = $8, decision_reason = $9, \
-                         concluded_on = $1, days_used = $2, within_internal = $3, within_promised = $4, within_legal = $5, decided_by = $6, \
-                         next_alert_on = NULL, flow_stage = $11, flow_result = $12 WHERE id = $10",
-                        args,
-                    )
-                    .await?;
-                }
-                None => {
-                    c.exec(
-                        "UPDATE cases SET status = $1, version = version + 1, updated_at = $2, completed_at = $2, decision_reason = $3, \
-                         flow_stage = $5, flow_result = $6 WHERE id = $4",
-                        args![st.status.as_str(), now, reason.trim(), case_id, stage, result],
-                    )
-                    .await?;
-                }
-            }
+            crate::cases::conclude::conclude_flow(
+                c,
+                case_id,
+                st.status,
+                reason.trim(),
+                flow_columns(&next),
+                by,
+                (cal, today),
+            )
+            .await?;
             audit_case(
                 c,
                 actor,
@@ -317,4 +254,42 @@ pub(crate) async fn shift_due(c: &mut dyn Tx, case_id: i64, cal: &Calendar, k: i
         c.exec("UPDATE tasks SET due_on = $1 WHERE id = $2", args![moved.to_string(), t.i64("id")?]).await?;
     }
     Ok(())
+}
+
+/// The reasons a concluding step decides with: the decision's opinion (and its legal basis).
+/// When this very command answered the decision, that opinion is at hand.
+async fn decision_reason(
+    c: &mut dyn Tx,
+    case_id: i64,
+    l: &Loaded,
+    cmd: &FlowCommand,
+    opinion: Option<(usize, &str, &str)>,
+) -> Result<String> {
+    let answered = match (cmd, opinion) {
+        (FlowCommand::Answer { .. }, Some((task, text, basis)))
+            if l.flow.tasks.get(task).is_some_and(|t| {
+                l.stages.get(t.stage).map(|s| s.kind) == Some(StageKind::Decision)
+            }) =>
+        {
+            Some((text.trim().to_string(), basis.trim().to_string()))
+        }
+        _ => None,
+    };
+    let d = match answered {
+        Some(d) => Some(d),
+        None => c
+            .opt(
+                "SELECT opinion, legal_basis FROM tasks WHERE case_id = $1 AND stage_kind = 'decision' AND state = 'done' ORDER BY seq DESC",
+                args![case_id],
+            )
+            .await?
+            .map(|d| Ok::<_, StoreError>((d.str("opinion")?, d.str("legal_basis")?)))
+            .transpose()?,
+    };
+    let reason = match d {
+        Some((text, basis)) if basis.is_empty() => text,
+        Some((text, basis)) => format!("{text}（{basis}）"),
+        None => String::new(),
+    };
+    Ok(reason)
 }

@@ -83,11 +83,7 @@ pub(crate) async fn save(
         // A task's own changes are guarded by its state; the case's version moves with the
         // case's stage, as with its status.
         let (stage, result) = flow_columns(next);
-        c.exec(
-            "UPDATE cases SET flow_stage = $1, flow_result = $2, version = version + 1 WHERE id = $3",
-            args![stage, result, case_id],
-        )
-        .await?;
+        crate::cases::write::set_flow(c, case_id, stage, result).await?;
     }
     Ok(ids)
 }

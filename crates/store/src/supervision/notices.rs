@@ -103,11 +103,7 @@ async fn alert_one(c: &mut dyn Tx, id: i64, today: time::Date) -> Result<usize> 
     let d = stored_deadlines(&r)?;
     let (true, Some(d)) = (open, d) else {
         // Concluded, withdrawn or stopped: nothing is due until a command sets a new date.
-        c.exec(
-            "UPDATE cases SET next_alert_on = NULL WHERE id = $1",
-            args![id],
-        )
-        .await?;
+        crate::cases::write::clear_next_alert(c, id).await?;
         return Ok(0);
     };
     let done = r.i64("alerted")?.clamp(0, 3) as u8;
@@ -117,20 +113,11 @@ async fn alert_one(c: &mut dyn Tx, id: i64, today: time::Date) -> Result<usize> 
         .filter(|n| *n > today)
         .map(|n| n.to_string());
     if level <= done {
-        c.exec(
-            "UPDATE cases SET next_alert_on = $1 WHERE id = $2",
-            args![next, id],
-        )
-        .await?;
+        crate::cases::write::set_next_alert(c, id, next).await?;
         return Ok(0);
     }
     // The claim: only one transaction moves `alerted` past `done`.
-    let claimed = c
-        .exec(
-            "UPDATE cases SET alerted = $1, next_alert_on = $2 WHERE id = $3 AND alerted = $4",
-            args![i64::from(level), next, id, i64::from(done)],
-        )
-        .await?;
+    let claimed = crate::cases::write::claim_alert(c, id, level, next, done).await?;
     if claimed != 1 {
         return Ok(0);
     }
