@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use yichuang_core::notify::Channel;
-use yichuang_store::outbox::Outgoing;
+use yichuang_store::notify::Outgoing;
 
 /// The in-app inbox: the notice row itself is the delivery; once recorded as sent it shows in
 /// the person's inbox.

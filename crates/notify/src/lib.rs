@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use yichuang_core::notify::{backoff_ms, Channel};
-use yichuang_store::outbox::{Delivered, Outgoing};
+use yichuang_store::notify::{Delivered, Outgoing};
 use yichuang_store::Store;
 
 /// Why a send failed, as far as retrying goes.

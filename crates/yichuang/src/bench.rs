@@ -98,7 +98,7 @@ pub async fn run(args: &BenchArgs) -> Result<(), String> {
         }
         if args.backend == "all" || args.backend == "postgres" {
             // The cluster's processes under the default policy, whatever this process runs.
-            match yichuang_store::sched::as_started(yichuang_pgtemp::durable_cluster_url) {
+            match yichuang_store::db::sched::as_started(yichuang_pgtemp::durable_cluster_url) {
                 Ok(url) => targets.push(("postgres".into(), url, None)),
                 Err(e) if args.backend == "postgres" => return Err(format!("no PostgreSQL: {e}")),
                 Err(e) => eprintln!("skipping PostgreSQL: {e}"),
@@ -568,7 +568,7 @@ async fn bench_dashboard(
                         &sup,
                         &filter,
                         &today_s,
-                        yichuang_store::cases::Page {
+                        yichuang_store::Page {
                             cursor: None,
                             limit,
                         },

@@ -438,7 +438,7 @@ fn main() {
         _ => false,
     };
     if sqlite_writer {
-        yichuang_store::sched::yield_to_writer();
+        yichuang_store::db::sched::yield_to_writer();
     }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

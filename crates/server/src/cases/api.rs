@@ -124,7 +124,7 @@ async fn list_cases(
         })?),
         None => None,
     };
-    let page = yichuang_store::cases::Page {
+    let page = yichuang_store::Page {
         cursor,
         limit: q.limit.unwrap_or(50).clamp(1, 200),
     };

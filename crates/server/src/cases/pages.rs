@@ -56,7 +56,7 @@ async fn my_cases(State(st): State<AppState>, c: Caller, Query(q): Query<PageQue
         .store
         .my_cases(
             &c.actor(),
-            yichuang_store::cases::Page {
+            yichuang_store::Page {
                 cursor: q.cursor,
                 limit: 50,
             },
@@ -251,13 +251,13 @@ async fn case_page(State(st): State<AppState>, c: Caller, Path(key): Path<String
         && matches!(v.status, CaseStatus::Accepted | CaseStatus::InStage);
     let notices = if staff_view && in_region {
         st.store
-            .notices(
+            .supervision_notices(
                 &actor,
-                &yichuang_store::notices::NoticeFilter {
+                &yichuang_store::supervision::NoticeFilter {
                     case_id: Some(v.id),
                     ..Default::default()
                 },
-                yichuang_store::cases::Page {
+                yichuang_store::Page {
                     cursor: None,
                     limit: 50,
                 },

@@ -45,7 +45,7 @@ async fn window_page(
         .window_queue(
             &actor,
             Some(status),
-            yichuang_store::cases::Page {
+            yichuang_store::Page {
                 cursor: q.cursor,
                 limit: 50,
             },

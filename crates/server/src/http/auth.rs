@@ -18,15 +18,7 @@ use yichuang_store::now_ms;
 
 pub const SESSION_COOKIE: &str = "yc_session";
 
-pub fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get_all("cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
+pub use super::i18n::cookie;
 
 pub fn random_token(bytes: usize) -> String {
     use rand::RngCore;

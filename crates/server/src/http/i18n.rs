@@ -11,7 +11,7 @@ pub enum Lang {
 impl Lang {
     /// The `lang` cookie wins (set by the page switch); then Accept-Language; then Chinese.
     pub fn from_headers(h: &HeaderMap) -> Lang {
-        if let Some(c) = crate::http::auth::cookie(h, "lang") {
+        if let Some(c) = cookie(h, "lang") {
             return if c == "en" { Lang::En } else { Lang::Zh };
         }
         let al = h
@@ -43,4 +43,15 @@ impl Lang {
             Lang::En => "en",
         }
     }
+}
+
+/// A cookie's value from the request's headers.
+pub fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
+    h.get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
 }

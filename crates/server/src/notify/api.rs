@@ -14,8 +14,9 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use yichuang_store::cases::{CaseStatusView, Page};
-use yichuang_store::outbox::{NoticePrefs, TryGate};
+use yichuang_store::cases::CaseStatusView;
+use yichuang_store::notify::{NoticePrefs, TryGate};
+use yichuang_store::Page;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
@@ -272,7 +273,7 @@ pub async fn load_deliveries(
     q: &DeliveryQuery,
 ) -> Result<
     (
-        Vec<yichuang_store::outbox::DeliveryRow>,
+        Vec<yichuang_store::notify::DeliveryRow>,
         std::collections::BTreeMap<String, i64>,
     ),
     ApiError,

@@ -11,8 +11,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
 use serde::Deserialize;
-use yichuang_store::cases::Page;
-use yichuang_store::outbox::NoticePrefs;
+use yichuang_store::notify::NoticePrefs;
+use yichuang_store::Page;
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -17,10 +17,10 @@ use yichuang_core::calendar::parse_date;
 use yichuang_core::deadline::Light;
 use yichuang_core::RegionCode;
 use yichuang_core::{ActorKind, Permission};
-use yichuang_store::cases::Page;
 use yichuang_store::conclusions::{GroupBy, OnTimeRow, StatsScope};
-use yichuang_store::notices::{Notice, NoticeFilter};
 use yichuang_store::supervision::{Dashboard, DashboardFilter};
+use yichuang_store::supervision::{Notice, NoticeFilter};
+use yichuang_store::Page;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
@@ -173,7 +173,7 @@ pub async fn load_notices(
         awaiting_reply: q.awaiting_reply.unwrap_or(false),
     };
     st.store
-        .notices(
+        .supervision_notices(
             &c.actor(),
             &f,
             Page {
@@ -259,7 +259,7 @@ pub async fn issue_notice_api(
         let reply_by = parse_day(&b.reply_by, "reply_by", c.lang)?;
         let notice = st
             .store
-            .issue_notice(&c.actor(), id, &b.comment, reply_by)
+            .issue_supervision_notice(&c.actor(), id, &b.comment, reply_by)
             .await
             .map_err(store_err(c.lang))?;
         Ok((
@@ -288,7 +288,7 @@ pub async fn reply_api(
 ) -> ApiResult {
     c.check_csrf(csrf_header(&headers))?;
     st.store
-        .reply_notice(&c.actor(), id, &b.reply)
+        .reply_supervision_notice(&c.actor(), id, &b.reply)
         .await
         .map_err(store_err(c.lang))?;
     Ok(Json(json!({"id": id, "replied": true})).into_response())

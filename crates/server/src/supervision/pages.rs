@@ -15,7 +15,7 @@ use axum::Router;
 use maud::{html, Markup};
 use serde::Deserialize;
 use yichuang_store::catalog::ItemFilter;
-use yichuang_store::notices::Notice;
+use yichuang_store::supervision::Notice;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -68,7 +68,7 @@ async fn supervise_page(
         .store
         .transfers(
             &c.actor(),
-            yichuang_store::cases::Page {
+            yichuang_store::Page {
                 cursor: None,
                 limit: 20,
             },
@@ -228,7 +228,7 @@ async fn reply_post(
 ) -> PageResult {
     c.check_csrf(f.csrf.as_deref()).map_err(pe(c.lang))?;
     st.store
-        .reply_notice(&c.actor(), id, &f.reply)
+        .reply_supervision_notice(&c.actor(), id, &f.reply)
         .await
         .map_err(se(c.lang))?;
     Ok(Redirect::to(&format!("/notices#notice-{id}")).into_response())
@@ -251,7 +251,7 @@ async fn issue_post(
     let id = resolve_case(&st, &key, c.lang).await.map_err(pe(c.lang))?;
     let by = parse_day(&f.reply_by, "reply_by", c.lang).map_err(pe(c.lang))?;
     st.store
-        .issue_notice(&c.actor(), id, &f.comment, by)
+        .issue_supervision_notice(&c.actor(), id, &f.comment, by)
         .await
         .map_err(se(c.lang))?;
     Ok(Redirect::to(&format!("/cases/{id}#notices")).into_response())

@@ -13,8 +13,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use yichuang_core::Permission;
-use yichuang_store::cases::Page;
 use yichuang_store::flows::{TaskAction, TaskView};
+use yichuang_store::Page;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(inbox_api, task_api, flow_api, applicant_api))]
@@ -48,7 +48,7 @@ pub async fn inbox_api(
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let tasks = st
         .store
-        .inbox(
+        .task_inbox(
             &c.actor(),
             Page {
                 cursor: q.cursor,

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use serde::Deserialize;
-use yichuang_store::cases::Page;
+use yichuang_store::Page;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -59,7 +59,7 @@ async fn inbox_page(
     let lang = c.lang;
     let tasks = st
         .store
-        .inbox(
+        .task_inbox(
             &c.actor(),
             Page {
                 cursor: q.cursor,
