@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .iter()
         .fold(http::routes(doc), |r, room| r.merge((room.routes)()))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(http::error::localize))
         .with_state(state)
 }
 

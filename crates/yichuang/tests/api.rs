@@ -654,6 +654,13 @@ async fn story(db: Db) {
         .unwrap();
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["message"], "No service item NOPE.");
+    let (s, v) = anon.get("/api/v1/items/NOPE").await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("item.not_found")));
+    assert!(
+        v["message"].as_str().unwrap().contains("NOPE")
+            && !v["message"].as_str().unwrap().contains("No service"),
+        "Chinese unless English is asked for: {v}"
+    );
 
     // The audit chain shows tampering.
     assert!(app.store.verify_case_chain(&number).await.unwrap());

@@ -3,8 +3,8 @@
 use crate::http::auth::{self, Caller, MaybeCaller};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::i18n::Lang;
+use crate::http::ApiResult;
 use crate::http::AppState;
-use crate::http::{store_err, ApiResult};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -62,10 +62,7 @@ async fn logout(State(st): State<AppState>, headers: HeaderMap) -> ApiResult {
         .map(str::to_string)
         .or_else(|| auth::cookie(&headers, auth::SESSION_COOKIE));
     if let Some(t) = token {
-        st.store
-            .end_session(&t)
-            .await
-            .map_err(store_err(Lang::Zh))?;
+        st.store.end_session(&t).await?;
     }
     Ok((
         StatusCode::NO_CONTENT,
@@ -179,11 +176,7 @@ async fn register(
     acc.password_hash = Some(auth::hash_password(b.password.clone()).await);
     let mut actor = yichuang_core::Actor::system();
     actor.client_addr = addr;
-    let id = st
-        .store
-        .create_account(acc.clone(), &actor)
-        .await
-        .map_err(store_err(lang))?;
+    let id = st.store.create_account(acc.clone(), &actor).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": id, "login": acc.login})),

@@ -2,7 +2,6 @@
 
 use crate::accounts::api::{check_registration, RegisterBody};
 use crate::http::auth::{self, Caller, MaybeCaller};
-use crate::http::error::ApiError;
 use crate::http::page::{layout, pe, se, CsrfOnly, PageError, PageResult};
 use crate::http::AppState;
 use axum::extract::{Form, Path, Query, State};
@@ -96,17 +95,11 @@ async fn login_post(
         .await
         .map_err(|e| {
             // A failed login stays on a page rather than redirecting to itself.
-            PageError(
-                ApiError {
-                    status: if e.status == StatusCode::UNAUTHORIZED {
-                        StatusCode::FORBIDDEN
-                    } else {
-                        e.status
-                    },
-                    ..e
-                },
-                lang,
-            )
+            let mut e = e;
+            if e.status == StatusCode::UNAUTHORIZED {
+                e.status = StatusCode::FORBIDDEN;
+            }
+            PageError(e, lang)
         })?;
     let to = if li.account.is_staff() {
         if li.account.role.as_deref() == Some("admin") {

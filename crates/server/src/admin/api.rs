@@ -2,12 +2,13 @@
 
 use crate::http::auth::{self, Caller};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::Csrf;
 use crate::http::i18n::Lang;
 use crate::http::require_admin_in;
 use crate::http::AppState;
-use crate::http::{csrf_header, store_err, ApiResult};
+use crate::http::{store_err, ApiResult};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, put};
 use axum::{Json, Router};
@@ -74,7 +75,7 @@ async fn import_one(
     c: &Caller,
     file: yichuang_core::catalog::CatalogFile,
 ) -> ApiResult {
-    match st.store.import_catalog(file, &c.actor()).await.map_err(store_err(c.lang))? {
+    match st.store.import_catalog(file, &c.actor()).await? {
         Ok(_) => Ok(Json(json!({"saved": true})).into_response()),
         Err(errors) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -89,12 +90,10 @@ async fn import_one(
     responses((status = 200, description = "saved"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn admin_put_region(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Json(b): Json<RegionBody>,
 ) -> ApiResult {
     require_admin(&c)?;
-    c.check_csrf(csrf_header(&headers))?;
     if let Err(e) = yichuang_core::RegionCode::parse(&b.code) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -141,12 +140,10 @@ pub struct DepartmentBody {
     responses((status = 200, description = "saved"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn admin_put_department(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Json(b): Json<DepartmentBody>,
 ) -> ApiResult {
     require_admin(&c)?;
-    c.check_csrf(csrf_header(&headers))?;
     require_admin_in(&c.actor(), &b.region, c.lang)?;
     let d = yichuang_core::catalog::Department {
         code: b.code,
@@ -171,7 +168,7 @@ async fn admin_put_department(
 #[utoipa::path(get, path = "/api/v1/admin/halls", responses((status = 200, description = "halls")))]
 async fn admin_halls(State(st): State<AppState>, c: Caller) -> ApiResult {
     require_admin(&c)?;
-    Ok(Json(json!({"halls": st.store.halls().await.map_err(store_err(c.lang))?})).into_response())
+    Ok(Json(json!({"halls": st.store.halls().await?})).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -189,12 +186,10 @@ pub struct HallBody {
 #[utoipa::path(put, path = "/api/v1/admin/halls", request_body = HallBody, responses((status = 200, description = "saved"), (status = 403, body = ErrorBody)))]
 async fn admin_put_hall(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Json(b): Json<HallBody>,
 ) -> ApiResult {
     require_admin(&c)?;
-    c.check_csrf(csrf_header(&headers))?;
     require_admin_in(&c.actor(), &b.region, c.lang)?;
     let h = Hall {
         id: b.id,
@@ -203,10 +198,7 @@ async fn admin_put_hall(
         region: b.region,
         address: b.address,
     };
-    st.store
-        .upsert_hall(h, &c.actor())
-        .await
-        .map_err(store_err(c.lang))?;
+    st.store.upsert_hall(h, &c.actor()).await?;
     Ok(Json(json!({"saved": true})).into_response())
 }
 
@@ -214,10 +206,7 @@ async fn admin_put_hall(
 #[utoipa::path(get, path = "/api/v1/admin/windows", responses((status = 200, description = "windows")))]
 async fn admin_windows(State(st): State<AppState>, c: Caller) -> ApiResult {
     require_admin(&c)?;
-    Ok(
-        Json(json!({"windows": st.store.windows().await.map_err(store_err(c.lang))?}))
-            .into_response(),
-    )
+    Ok(Json(json!({"windows": st.store.windows().await?})).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -236,13 +225,11 @@ fn yes() -> bool {
 #[utoipa::path(put, path = "/api/v1/admin/windows", request_body = WindowBody, responses((status = 200, description = "saved")))]
 async fn admin_put_window(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Json(b): Json<WindowBody>,
 ) -> ApiResult {
     require_admin(&c)?;
-    c.check_csrf(csrf_header(&headers))?;
-    let halls = st.store.halls().await.map_err(store_err(c.lang))?;
+    let halls = st.store.halls().await?;
     if let Some(h) = halls.iter().find(|h| h.id == b.hall_id) {
         require_admin_in(&c.actor(), &h.region, c.lang)?;
     }
@@ -252,10 +239,7 @@ async fn admin_put_window(
         name: b.name,
         comprehensive: b.comprehensive,
     };
-    st.store
-        .upsert_window(w, &c.actor())
-        .await
-        .map_err(store_err(c.lang))?;
+    st.store.upsert_window(w, &c.actor()).await?;
     Ok(Json(json!({"saved": true})).into_response())
 }
 
@@ -263,7 +247,7 @@ async fn admin_put_window(
 #[utoipa::path(get, path = "/api/v1/admin/staff", responses((status = 200, description = "staff")))]
 async fn admin_staff(State(st): State<AppState>, c: Caller) -> ApiResult {
     require_admin(&c)?;
-    Ok(Json(json!({"staff": st.store.staff().await.map_err(store_err(c.lang))?})).into_response())
+    Ok(Json(json!({"staff": st.store.staff().await?})).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema, Clone)]
@@ -297,7 +281,7 @@ pub async fn create_staff(
             "role must be clerk, reviewer, manager, supervisor or admin.",
         )
     })?;
-    let known = st.store.known().await.map_err(store_err(lang))?;
+    let known = st.store.known().await?;
     if known.regions.contains(&b.region) {
         require_admin_in(actor, &b.region, lang)?;
     } else {
@@ -362,12 +346,10 @@ pub async fn create_staff(
     responses((status = 201, description = "created"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn admin_create_staff(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Json(b): Json<StaffBody>,
 ) -> ApiResult {
     require_admin(&c)?;
-    c.check_csrf(csrf_header(&headers))?;
     let id = create_staff(&st, b, &c.actor(), c.lang).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
@@ -377,12 +359,10 @@ async fn admin_create_staff(
     responses((status = 200, description = "imported"), (status = 422, body = ErrorBody)))]
 async fn admin_import_catalog(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     body: String,
 ) -> ApiResult {
     require_admin(&c)?;
-    c.check_csrf(csrf_header(&headers))?;
     let file: yichuang_core::catalog::CatalogFile = toml::from_str(&body).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -390,7 +370,7 @@ async fn admin_import_catalog(
             e.to_string(),
         )
     })?;
-    match st.store.import_catalog(file, &c.actor()).await.map_err(store_err(c.lang))? {
+    match st.store.import_catalog(file, &c.actor()).await? {
         Ok(report) => Ok(Json(json!({"imported": report})).into_response()),
         Err(errors) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -404,7 +384,7 @@ async fn admin_import_catalog(
 #[utoipa::path(get, path = "/api/v1/admin/catalog", responses((status = 200, description = "TOML")))]
 async fn admin_export_catalog(State(st): State<AppState>, c: Caller) -> ApiResult {
     require_admin(&c)?;
-    let f = st.store.export_catalog().await.map_err(store_err(c.lang))?;
+    let f = st.store.export_catalog().await?;
     let text = toml::to_string(&f).map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

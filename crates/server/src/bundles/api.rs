@@ -3,8 +3,9 @@
 
 use crate::http::auth::{Caller, MaybeCaller};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::Csrf;
 use crate::http::AppState;
-use crate::http::{csrf_header, idempotent, store_err, ApiResult};
+use crate::http::{idempotent, store_err, ApiResult};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -82,22 +83,16 @@ pub struct CreateBody {
     responses((status = 201, description = "created"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_api(
     State(st): State<AppState>,
-    c: Caller,
+    Csrf(c): Csrf,
     headers: HeaderMap,
     Json(b): Json<CreateBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let run = async {
         let id = st
             .store
             .create_bundle_app(&c.actor(), &b.bundle, b.form.clone())
-            .await
-            .map_err(store_err(c.lang))?;
-        let v = st
-            .store
-            .bundle_app(&c.actor(), id)
-            .await
-            .map_err(store_err(c.lang))?;
+            .await?;
+        let v = st.store.bundle_app(&c.actor(), id).await?;
         Ok((
             StatusCode::CREATED,
             Json(json!({"id": id, "bundle_case": v})),
@@ -110,11 +105,7 @@ pub async fn create_api(
 /// The application with its parts (each an ordinary case) and the materials already given.
 #[utoipa::path(get, path = "/api/v1/bundle-cases/{id}", responses((status = 200, description = "the application"), (status = 404, body = ErrorBody)))]
 pub async fn view_api(State(st): State<AppState>, c: Caller, Path(id): Path<i64>) -> ApiResult {
-    let v = st
-        .store
-        .bundle_app(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
+    let v = st.store.bundle_app(&c.actor(), id).await?;
     Ok(Json(json!({"bundle_case": v})).into_response())
 }
 
@@ -128,16 +119,11 @@ pub struct FormBody {
     responses((status = 200, description = "saved"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn form_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Path(id): Path<i64>,
     Json(b): Json<FormBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
-    st.store
-        .save_bundle_form(&c.actor(), id, b.form)
-        .await
-        .map_err(store_err(c.lang))?;
+    st.store.save_bundle_form(&c.actor(), id, b.form).await?;
     Ok(Json(json!({"id": id, "saved": true})).into_response())
 }
 
@@ -147,12 +133,10 @@ pub async fn form_api(
     responses((status = 201, description = "filed with N parts"), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn upload_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Path((id, index)): Path<(i64, usize)>,
     mut mp: Multipart,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let name = material_name(&st, &c, id, index).await?;
     let too_large = || {
         ApiError::new(
@@ -197,16 +181,8 @@ pub async fn material_name(
     id: i64,
     index: usize,
 ) -> Result<String, ApiError> {
-    let v = st
-        .store
-        .bundle_app(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
-    let g = st
-        .store
-        .bundle_guide(&v.bundle_code)
-        .await
-        .map_err(store_err(c.lang))?;
+    let v = st.store.bundle_app(&c.actor(), id).await?;
+    let g = st.store.bundle_guide(&v.bundle_code).await?;
     g.materials
         .get(index)
         .map(|m| m.name.clone())
@@ -225,16 +201,10 @@ pub async fn material_name(
     responses((status = 200, description = "submitted"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn submit_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
-    let numbers = st
-        .store
-        .submit_bundle(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
+    let numbers = st.store.submit_bundle(&c.actor(), id).await?;
     Ok(Json(json!({"id": id, "numbers": numbers})).into_response())
 }
 
@@ -273,23 +243,13 @@ impl From<CheckByName> for MaterialCheck {
     responses((status = 200, description = "accepted"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn accept_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Path(id): Path<i64>,
     body: Option<Json<AcceptBody>>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let b = body.map(|Json(b)| b).unwrap_or_default();
-    let v = st
-        .store
-        .bundle_app(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
-    let g = st
-        .store
-        .bundle_guide(&v.bundle_code)
-        .await
-        .map_err(store_err(c.lang))?;
+    let v = st.store.bundle_app(&c.actor(), id).await?;
+    let g = st.store.bundle_guide(&v.bundle_code).await?;
     // Every material given counts as in order unless the clerk says otherwise.
     let checks: Vec<MaterialCheck> = g
         .materials
@@ -305,11 +265,7 @@ pub async fn accept_api(
             },
         })
         .collect();
-    let statuses = st
-        .store
-        .accept_bundle(&c.actor(), id, checks)
-        .await
-        .map_err(store_err(c.lang))?;
+    let statuses = st.store.accept_bundle(&c.actor(), id, checks).await?;
     Ok(Json(json!({"id": id, "statuses": statuses})).into_response())
 }
 
@@ -329,17 +285,14 @@ pub struct CorrectionsBody {
     responses((status = 200, description = "parts sent back"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn corrections_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Path(id): Path<i64>,
     Json(b): Json<CorrectionsBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let checks = b.checks.into_iter().map(MaterialCheck::from).collect();
     let statuses = st
         .store
         .correct_bundle(&c.actor(), id, checks, b.note)
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     Ok(Json(json!({"id": id, "statuses": statuses})).into_response())
 }

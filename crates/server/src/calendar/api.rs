@@ -3,10 +3,11 @@
 
 use crate::http::auth::{Caller, MaybeCaller};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::Csrf;
 use crate::http::i18n::Lang;
 use crate::http::AppState;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -194,13 +195,7 @@ fn require_admin_for(c: &Caller, region: Option<&str>) -> ApiResult<()> {
 /// Import a calendar file (TOML body, same format as `calendar/cn-2024-2026.toml`): all or nothing.
 #[utoipa::path(post, path = "/api/v1/admin/calendar", request_body = String,
     responses((status = 200, description = "imported"), (status = 422, body = ErrorBody)))]
-pub async fn import(
-    State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    body: String,
-) -> ApiResult {
-    c.check_csrf(headers.get("x-csrf-token").and_then(|v| v.to_str().ok()))?;
+pub async fn import(State(st): State<AppState>, Csrf(c): Csrf, body: String) -> ApiResult {
     let file: CalendarFile = toml::from_str(&body).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -235,11 +230,9 @@ pub struct SetDayBody {
     responses((status = 200, description = "saved"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn set_day(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Json(b): Json<SetDayBody>,
 ) -> ApiResult {
-    c.check_csrf(headers.get("x-csrf-token").and_then(|v| v.to_str().ok()))?;
     let date = parse_date(&b.date).map_err(|e| cal_err(e, c.lang))?;
     let kind = match b.kind.as_str() {
         "holiday" => Some(DayKind::Holiday),

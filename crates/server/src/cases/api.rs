@@ -3,8 +3,9 @@
 
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::{CaseKey, Csrf};
 use crate::http::AppState;
-use crate::http::{csrf_header, idempotent, resolve_case, store_err, ApiResult};
+use crate::http::{idempotent, resolve_case, ApiResult};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -76,17 +77,15 @@ pub struct NewCase {
     responses((status = 201, description = "draft created"), (status = 422, body = ErrorBody)))]
 async fn create_case(
     State(st): State<AppState>,
-    c: Caller,
+    Csrf(c): Csrf,
     headers: HeaderMap,
     Json(b): Json<NewCase>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let run = async {
         let id = st
             .store
             .create_draft(&c.actor(), &b.item_code, b.form.clone(), b.commitment)
-            .await
-            .map_err(store_err(c.lang))?;
+            .await?;
         Ok((
             StatusCode::CREATED,
             Json(json!({"id": id, "status": "draft"})),
@@ -134,8 +133,7 @@ async fn list_cases(
             st.store.window_queue(&actor, status, page).await
         }
         _ => st.store.my_cases(&actor, page).await,
-    }
-    .map_err(store_err(c.lang))?;
+    }?;
     let next = (cases.len() as i64 == page.limit)
         .then(|| cases.last().map(|k| k.id.to_string()))
         .flatten();
@@ -144,14 +142,9 @@ async fn list_cases(
 
 /// One case: status, materials, checks, correction notices.
 #[utoipa::path(get, path = "/api/v1/cases/{case}", responses((status = 200, description = "case"), (status = 404, body = ErrorBody)))]
-async fn get_case(State(st): State<AppState>, c: Caller, Path(key): Path<String>) -> ApiResult {
-    let id = resolve_case(&st, &key, c.lang).await?;
-    let v = st
-        .store
-        .case_view(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
-    let suspensions = st.store.suspensions(id).await.map_err(store_err(c.lang))?;
+async fn get_case(State(st): State<AppState>, c: Caller, CaseKey(id): CaseKey) -> ApiResult {
+    let v = st.store.case_view(&c.actor(), id).await?;
+    let suspensions = st.store.suspensions(id).await?;
     Ok(Json(json!({"case": v, "suspensions": suspensions})).into_response())
 }
 
@@ -168,17 +161,13 @@ pub struct FormBody {
     responses((status = 200, description = "saved"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn save_form(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
+    Csrf(c): Csrf,
+    CaseKey(id): CaseKey,
     Json(b): Json<FormBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
-    let id = resolve_case(&st, &key, c.lang).await?;
     st.store
         .save_draft(&c.actor(), id, b.form, b.commitment)
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     Ok(Json(json!({"saved": true})).into_response())
 }
 
@@ -187,12 +176,10 @@ async fn save_form(
     responses((status = 201, description = "stored"), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn upload_material(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Path((key, material)): Path<(String, String)>,
     mut mp: Multipart,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let id = resolve_case(&st, &key, c.lang).await?;
     let too_large = || {
         ApiError::new(
@@ -230,19 +217,8 @@ async fn upload_material(
 /// Submit the draft (or resubmit after corrections). Submitting twice returns the same case.
 #[utoipa::path(post, path = "/api/v1/cases/{case}/submit",
     responses((status = 200, description = "submitted, with its number"), (status = 422, body = ErrorBody)))]
-async fn submit_case(
-    State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
-    let id = resolve_case(&st, &key, c.lang).await?;
-    let number = st
-        .store
-        .submit(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
+async fn submit_case(State(st): State<AppState>, Csrf(c): Csrf, CaseKey(id): CaseKey) -> ApiResult {
+    let number = st.store.submit(&c.actor(), id).await?;
     Ok(Json(json!({"id": id, "number": number, "status": "submitted"})).into_response())
 }
 
@@ -260,19 +236,12 @@ pub struct DecisionBody {
 async fn decide(
     st: &AppState,
     c: &Caller,
-    headers: &HeaderMap,
-    key: &str,
+    id: i64,
     b: DecisionBody,
     d: Option<WindowDecision>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(headers))?;
-    let id = resolve_case(st, key, c.lang).await?;
     let actor = c.actor();
-    let status = st
-        .store
-        .window_decision(&actor, id, b.checks, d)
-        .await
-        .map_err(store_err(c.lang))?;
+    let status = st.store.window_decision(&actor, id, b.checks, d).await?;
     Ok(Json(json!({"id": id, "status": status, "status_zh": status.zh()})).into_response())
 }
 
@@ -280,12 +249,11 @@ async fn decide(
 #[utoipa::path(post, path = "/api/v1/cases/{case}/checks", request_body = DecisionBody, responses((status = 200, description = "recorded")))]
 async fn check_materials(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
+    Csrf(c): Csrf,
+    CaseKey(id): CaseKey,
     Json(b): Json<DecisionBody>,
 ) -> ApiResult {
-    decide(&st, &c, &headers, &key, b, None).await
+    decide(&st, &c, id, b, None).await
 }
 
 /// Accept (受理). Every required material must be checked ok or deferred.
@@ -293,16 +261,14 @@ async fn check_materials(
     responses((status = 200, description = "accepted"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn accept_case(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
+    Csrf(c): Csrf,
+    CaseKey(id): CaseKey,
     b: Option<Json<DecisionBody>>,
 ) -> ApiResult {
     decide(
         &st,
         &c,
-        &headers,
-        &key,
+        id,
         b.map(|j| j.0).unwrap_or_default(),
         Some(WindowDecision::Accept),
     )
@@ -314,21 +280,12 @@ async fn accept_case(
     responses((status = 200, description = "rejected"), (status = 422, body = ErrorBody)))]
 async fn reject_case(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
+    Csrf(c): Csrf,
+    CaseKey(id): CaseKey,
     Json(b): Json<DecisionBody>,
 ) -> ApiResult {
     let reason = b.reason.clone();
-    decide(
-        &st,
-        &c,
-        &headers,
-        &key,
-        b,
-        Some(WindowDecision::Reject { reason }),
-    )
-    .await
+    decide(&st, &c, id, b, Some(WindowDecision::Reject { reason })).await
 }
 
 /// Issue ONE correction notice listing every material marked missing or wrong (一次性告知).
@@ -336,21 +293,12 @@ async fn reject_case(
     responses((status = 200, description = "notice issued"), (status = 422, body = ErrorBody)))]
 async fn correct_case(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
+    Csrf(c): Csrf,
+    CaseKey(id): CaseKey,
     Json(b): Json<DecisionBody>,
 ) -> ApiResult {
     let note = b.note.clone();
-    decide(
-        &st,
-        &c,
-        &headers,
-        &key,
-        b,
-        Some(WindowDecision::Corrections { note }),
-    )
-    .await
+    decide(&st, &c, id, b, Some(WindowDecision::Corrections { note })).await
 }
 
 /// Complete a 即办件 on the spot (accepting it first if needed).
@@ -358,16 +306,14 @@ async fn correct_case(
     responses((status = 200, description = "completed"), (status = 422, body = ErrorBody)))]
 async fn complete_case(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
+    Csrf(c): Csrf,
+    CaseKey(id): CaseKey,
     b: Option<Json<DecisionBody>>,
 ) -> ApiResult {
     decide(
         &st,
         &c,
-        &headers,
-        &key,
+        id,
         b.map(|j| j.0).unwrap_or_default(),
         Some(WindowDecision::CompleteOnSpot),
     )
@@ -378,16 +324,10 @@ async fn complete_case(
 #[utoipa::path(post, path = "/api/v1/cases/{case}/withdraw", responses((status = 200, description = "withdrawn"), (status = 409, body = ErrorBody)))]
 async fn withdraw_case(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
+    Csrf(c): Csrf,
+    CaseKey(id): CaseKey,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
-    let id = resolve_case(&st, &key, c.lang).await?;
-    st.store
-        .withdraw(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
+    st.store.withdraw(&c.actor(), id).await?;
     Ok(Json(json!({"id": id, "status": "withdrawn"})).into_response())
 }
 
@@ -405,38 +345,23 @@ pub struct SuspendBody {
     responses((status = 200, description = "clock stopped"), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn suspend_case(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
+    Csrf(c): Csrf,
+    CaseKey(id): CaseKey,
     Json(b): Json<SuspendBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
-    let id = resolve_case(&st, &key, c.lang).await?;
     let today = st.store.today();
     st.store
         .suspend(&c.actor(), id, &b.kind, &b.name, &b.reason, today)
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     Ok(Json(json!({"id": id, "status": "suspended"})).into_response())
 }
 
 /// End the special procedure: every deadline moves by the working days it took.
 #[utoipa::path(post, path = "/api/v1/cases/{case}/resume",
     responses((status = 200, description = "clock running"), (status = 409, body = ErrorBody)))]
-async fn resume_case(
-    State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
-) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
-    let id = resolve_case(&st, &key, c.lang).await?;
+async fn resume_case(State(st): State<AppState>, Csrf(c): Csrf, CaseKey(id): CaseKey) -> ApiResult {
     let today = st.store.today();
-    let k = st
-        .store
-        .resume(&c.actor(), id, today)
-        .await
-        .map_err(store_err(c.lang))?;
+    let k = st.store.resume(&c.actor(), id, today).await?;
     Ok(Json(json!({"id": id, "stopped_working_days": k})).into_response())
 }
 
@@ -455,34 +380,21 @@ pub struct DecideBody {
     responses((status = 200, description = "concluded; the case with its conclusion"), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn decide_case(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
-    Path(key): Path<String>,
+    Csrf(c): Csrf,
+    CaseKey(id): CaseKey,
     Json(b): Json<DecideBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
-    let id = resolve_case(&st, &key, c.lang).await?;
     st.store
         .decide(&c.actor(), id, b.approve, &b.reason)
-        .await
-        .map_err(store_err(c.lang))?;
-    let v = st
-        .store
-        .case_view(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
+    let v = st.store.case_view(&c.actor(), id).await?;
     Ok(Json(json!({"id": id, "status": v.status, "conclusion": v.conclusion})).into_response())
 }
 
 /// The audit trail of one case (staff in the case's region only).
 #[utoipa::path(get, path = "/api/v1/cases/{case}/audit", responses((status = 200, description = "audit records"), (status = 404, body = ErrorBody)))]
-async fn case_audit(State(st): State<AppState>, c: Caller, Path(key): Path<String>) -> ApiResult {
-    let id = resolve_case(&st, &key, c.lang).await?;
-    let v = st
-        .store
-        .case_view(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
+async fn case_audit(State(st): State<AppState>, c: Caller, CaseKey(id): CaseKey) -> ApiResult {
+    let v = st.store.case_view(&c.actor(), id).await?;
     if !c.actor().may_in(Permission::ReadCases, &v.region) {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -491,19 +403,11 @@ async fn case_audit(State(st): State<AppState>, c: Caller, Path(key): Path<Strin
         ));
     }
     let records = match &v.number {
-        Some(n) => st
-            .store
-            .audit_for_case(n)
-            .await
-            .map_err(store_err(c.lang))?,
+        Some(n) => st.store.audit_for_case(n).await?,
         None => Vec::new(),
     };
     let intact = match &v.number {
-        Some(n) => st
-            .store
-            .verify_case_chain(n)
-            .await
-            .map_err(store_err(c.lang))?,
+        Some(n) => st.store.verify_case_chain(n).await?,
         None => true,
     };
     Ok(Json(json!({"records": records, "chain_intact": intact})).into_response())
@@ -524,18 +428,16 @@ pub struct WalkInBody {
     responses((status = 201, description = "draft case for the applicant"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn walk_in(
     State(st): State<AppState>,
-    c: Caller,
+    Csrf(c): Csrf,
     headers: HeaderMap,
     Json(b): Json<WalkInBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let phone = Some(b.phone.trim().to_string()).filter(|s| !s.is_empty());
     let run = async {
         let id = st
             .store
             .walk_in(&c.actor(), &b.id_number, &b.name, phone, &b.item_code)
-            .await
-            .map_err(store_err(c.lang))?;
+            .await?;
         Ok((
             StatusCode::CREATED,
             Json(json!({"id": id, "status": "draft"})),

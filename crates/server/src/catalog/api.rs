@@ -2,9 +2,8 @@
 
 use crate::http::auth::MaybeCaller;
 use crate::http::error::ErrorBody;
-use crate::http::i18n::Lang;
+use crate::http::ApiResult;
 use crate::http::AppState;
-use crate::http::{store_err, ApiResult};
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -41,7 +40,7 @@ async fn list_items(
     mc: MaybeCaller,
     Query(q): Query<ItemQuery>,
 ) -> ApiResult {
-    let MaybeCaller(_, lang, _) = mc;
+    let MaybeCaller(_, _lang, _) = mc;
     let items = st
         .store
         .items(&ItemFilter {
@@ -50,8 +49,7 @@ async fn list_items(
             region: q.region,
             q: q.q,
         })
-        .await
-        .map_err(store_err(lang))?;
+        .await?;
     Ok(Json(json!({"items": items})).into_response())
 }
 
@@ -62,9 +60,9 @@ async fn get_item(
     mc: MaybeCaller,
     Path(code): Path<String>,
 ) -> ApiResult {
-    let MaybeCaller(_, lang, _) = mc;
+    let MaybeCaller(_, _lang, _) = mc;
     use yichuang_core::catalog::codes;
-    let it = st.store.item(&code).await.map_err(store_err(lang))?;
+    let it = st.store.item(&code).await?;
     let names = json!({
         "item_type": codes::name(codes::ITEM_TYPE, &it.item_type),
         "exercise_level": codes::name(codes::EXERCISE_LEVEL, &it.exercise_level),
@@ -79,10 +77,7 @@ async fn get_item(
 /// Departments.
 #[utoipa::path(get, path = "/api/v1/departments", responses((status = 200, description = "departments")))]
 async fn list_departments(State(st): State<AppState>) -> ApiResult {
-    Ok(
-        Json(json!({"departments": st.store.departments().await.map_err(store_err(Lang::Zh))?}))
-            .into_response(),
-    )
+    Ok(Json(json!({"departments": st.store.departments().await?})).into_response())
 }
 
 /// Regions (GB/T 2260), with their level 1–5.
@@ -91,8 +86,7 @@ async fn list_regions(State(st): State<AppState>) -> ApiResult {
     let regions: Vec<_> = st
         .store
         .regions()
-        .await
-        .map_err(store_err(Lang::Zh))?
+        .await?
         .into_iter()
         .map(|(r, level)| json!({"code": r.code, "name": r.name, "name_en": r.name_en, "parent": r.parent, "level": level}))
         .collect();

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod i18n;
 pub mod openapi;
 pub mod page;
@@ -35,24 +36,13 @@ pub async fn resolve_case(state: &AppState, key: &str, lang: Lang) -> ApiResult<
         return Ok(id);
     }
     if CaseNumber::parse(key).is_err() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "case.not_found",
-            lang.t("未找到该办件。", "No such case."),
-        ));
+        return Err(ApiError::not_found_case(lang));
     }
     state
         .store
         .case_id_by_number(key)
-        .await
-        .map_err(store_err(lang))?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "case.not_found",
-                lang.t("未找到该办件。", "No such case."),
-            )
-        })
+        .await?
+        .ok_or_else(|| ApiError::not_found_case(lang))
 }
 
 /// Runs a creating request at most once per `Idempotency-Key`: the same key and body give the
@@ -88,12 +78,7 @@ where
         serde_json::to_vec(request).unwrap_or_default(),
     ));
     let account = c.account.id;
-    match st
-        .store
-        .idempotency_begin(account, key, &hash)
-        .await
-        .map_err(store_err(c.lang))?
-    {
+    match st.store.idempotency_begin(account, key, &hash).await? {
         Idempotency::Replay(status, body) => Ok((
             StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
             [
@@ -128,25 +113,17 @@ where
                     let text = String::from_utf8_lossy(&body).into_owned();
                     st.store
                         .idempotency_finish(account, key, Some((status.as_u16(), text.clone())))
-                        .await
-                        .map_err(store_err(c.lang))?;
+                        .await?;
                     return Ok(
                         (status, [("content-type", "application/json")], text).into_response()
                     );
                 }
                 other => other,
             };
-            st.store
-                .idempotency_finish(account, key, None)
-                .await
-                .map_err(store_err(c.lang))?;
+            st.store.idempotency_finish(account, key, None).await?;
             recorded
         }
     }
-}
-
-pub(crate) fn csrf_header(h: &HeaderMap) -> Option<&str> {
-    h.get("x-csrf-token").and_then(|v| v.to_str().ok())
 }
 
 /// Liveness and database reachability.

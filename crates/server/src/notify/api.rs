@@ -4,11 +4,12 @@
 
 use crate::http::auth::{Caller, MaybeCaller};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::Csrf;
 use crate::http::i18n::Lang;
+use crate::http::ApiResult;
 use crate::http::AppState;
-use crate::http::{csrf_header, store_err, ApiResult};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -76,11 +77,7 @@ pub async fn inbox_api(
     c: Caller,
     Query(q): Query<PageQuery>,
 ) -> ApiResult {
-    let list = st
-        .store
-        .inbox_notices(&c.actor(), page(&q))
-        .await
-        .map_err(store_err(c.lang))?;
+    let list = st.store.inbox_notices(&c.actor(), page(&q)).await?;
     let unread = list.iter().filter(|n| !n.read).count();
     Ok(Json(json!({"notices": list, "unread": unread})).into_response())
 }
@@ -95,27 +92,17 @@ pub struct ReadBody {
     responses((status = 200, description = "how many were marked"), (status = 401, body = ErrorBody)))]
 pub async fn read_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Json(b): Json<ReadBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
-    let n = st
-        .store
-        .mark_inbox_read(&c.actor(), b.up_to)
-        .await
-        .map_err(store_err(c.lang))?;
+    let n = st.store.mark_inbox_read(&c.actor(), b.up_to).await?;
     Ok(Json(json!({"marked": n})).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/me/notice-prefs",
     responses((status = 200, description = "channels, phone, e-mail, language"), (status = 401, body = ErrorBody)))]
 pub async fn prefs_get_api(State(st): State<AppState>, c: Caller) -> ApiResult {
-    let p = st
-        .store
-        .notice_prefs(&c.actor())
-        .await
-        .map_err(store_err(c.lang))?;
+    let p = st.store.notice_prefs(&c.actor()).await?;
     Ok(Json(p).into_response())
 }
 
@@ -135,11 +122,9 @@ pub struct PrefsBody {
     responses((status = 200, description = "saved"), (status = 422, body = ErrorBody)))]
 pub async fn prefs_put_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Json(b): Json<PrefsBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let p = st
         .store
         .set_notice_prefs(
@@ -151,8 +136,7 @@ pub async fn prefs_put_api(
                 lang: b.lang.unwrap_or_else(|| "zh".into()),
             },
         )
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     Ok(Json(p).into_response())
 }
 
@@ -164,11 +148,7 @@ pub async fn templates_api(State(st): State<AppState>, c: Caller) -> ApiResult {
     if c.account.role.as_deref() != Some("admin") {
         return Err(ApiError::forbidden(c.lang));
     }
-    let list = st
-        .store
-        .notice_templates(&c.actor())
-        .await
-        .map_err(store_err(c.lang))?;
+    let list = st.store.notice_templates(&c.actor()).await?;
     Ok(Json(json!({"templates": list, "fields": fields()})).into_response())
 }
 
@@ -192,16 +172,13 @@ pub struct TemplateBody {
     responses((status = 200, description = "saved"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn template_put_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Path((event, lang)): Path<(String, String)>,
     Json(b): Json<TemplateBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     st.store
         .save_template(&c.actor(), &event, &lang, &b.subject, &b.body)
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     Ok(Json(json!({"event": event, "lang": lang, "saved": true})).into_response())
 }
 
@@ -219,11 +196,9 @@ pub struct PreviewBody {
     responses((status = 200, description = "rendered subject and body"), (status = 422, body = ErrorBody)))]
 pub async fn template_preview_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Json(b): Json<PreviewBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let (subject, body) = st
         .store
         .preview_template(
@@ -234,8 +209,7 @@ pub async fn template_preview_api(
             b.case.as_deref(),
             &st.config.public_url,
         )
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     Ok(Json(json!({"subject": subject, "body": body})).into_response())
 }
 
@@ -298,13 +272,11 @@ pub async fn load_deliveries(
                 limit: q.limit.unwrap_or(50).clamp(1, 200),
             },
         )
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     let counts = st
         .store
         .delivery_counts(&c.actor())
-        .await
-        .map_err(store_err(c.lang))?
+        .await?
         .into_iter()
         .collect();
     Ok((rows, counts))
@@ -315,16 +287,10 @@ pub async fn load_deliveries(
     responses((status = 201, description = "the new notice"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn resend_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
-    let new_id = st
-        .store
-        .resend_notice(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
+    let new_id = st.store.resend_notice(&c.actor(), id).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": new_id, "resent": id})),
@@ -367,21 +333,16 @@ pub fn brake_key(addr: &str) -> String {
 }
 
 pub async fn lookup(st: &AppState, addr: &str, n: &str, code: &str) -> Result<Lookup, ApiError> {
-    let lang = Lang::Zh;
+    let _lang = Lang::Zh;
     let addr = &brake_key(addr);
-    match st.store.status_try(addr).await.map_err(store_err(lang))? {
+    match st.store.status_try(addr).await? {
         TryGate::Blocked(ms) => return Ok(Lookup::Blocked(ms)),
         TryGate::Slow(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
         TryGate::Open => {}
     }
-    match st
-        .store
-        .case_status(n.trim())
-        .await
-        .map_err(store_err(lang))?
-    {
+    match st.store.case_status(n.trim()).await? {
         Some(v) if v.unlocks(code.trim()) => {
-            st.store.status_right(addr).await.map_err(store_err(lang))?;
+            st.store.status_right(addr).await?;
             Ok(Lookup::Found(Box::new(v)))
         }
         _ => Ok(Lookup::NotFound),
@@ -461,17 +422,12 @@ pub struct PublicStage {
 }
 
 pub async fn public_stages(st: &AppState, number: &str) -> Result<Vec<PublicStage>, ApiError> {
-    let lang = Lang::Zh;
-    let Some(id) = st
-        .store
-        .case_id_by_number(number)
-        .await
-        .map_err(store_err(lang))?
-    else {
+    let _lang = Lang::Zh;
+    let Some(id) = st.store.case_id_by_number(number).await? else {
         return Ok(vec![]);
     };
-    let stages = st.store.case_stages(id).await.map_err(store_err(lang))?;
-    let tasks = st.store.case_tasks(id).await.map_err(store_err(lang))?;
+    let stages = st.store.case_stages(id).await?;
+    let tasks = st.store.case_tasks(id).await?;
     let open = |s: &str| matches!(s, "open" | "claimed" | "proposed");
     Ok(stages
         .iter()

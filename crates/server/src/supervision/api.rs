@@ -3,9 +3,10 @@
 
 use crate::http::auth::{Caller, MaybeCaller};
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::Csrf;
 use crate::http::i18n::Lang;
 use crate::http::AppState;
-use crate::http::{csrf_header, idempotent, resolve_case, store_err, ApiResult};
+use crate::http::{idempotent, resolve_case, store_err, ApiResult};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -218,8 +219,7 @@ pub async fn transfers_api(
                 limit: q.limit.unwrap_or(50).clamp(1, 200),
             },
         )
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     Ok(Json(json!({"transfers": list})).into_response())
 }
 
@@ -247,12 +247,11 @@ pub fn parse_day(s: &str, field: &str, lang: Lang) -> Result<time::Date, ApiErro
     responses((status = 201, description = "notice issued"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn issue_notice_api(
     State(st): State<AppState>,
-    c: Caller,
+    Csrf(c): Csrf,
     headers: HeaderMap,
     Path(key): Path<String>,
     Json(b): Json<NoticeBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let request = (&key, &b);
     let run = async {
         let id = resolve_case(&st, &key, c.lang).await?;
@@ -260,8 +259,7 @@ pub async fn issue_notice_api(
         let notice = st
             .store
             .issue_supervision_notice(&c.actor(), id, &b.comment, reply_by)
-            .await
-            .map_err(store_err(c.lang))?;
+            .await?;
         Ok((
             StatusCode::CREATED,
             Json(json!({"id": notice, "case_id": id})),
@@ -281,16 +279,13 @@ pub struct ReplyBody {
     responses((status = 200, description = "replied"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn reply_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Path(id): Path<i64>,
     Json(b): Json<ReplyBody>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     st.store
         .reply_supervision_notice(&c.actor(), id, &b.reply)
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     Ok(Json(json!({"id": id, "replied": true})).into_response())
 }
 

@@ -3,10 +3,10 @@
 
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::Csrf;
 use crate::http::AppState;
-use crate::http::{csrf_header, resolve_case, store_err, ApiResult};
+use crate::http::{resolve_case, ApiResult};
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -55,8 +55,7 @@ pub async fn inbox_api(
                 limit,
             },
         )
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     let next = (tasks.len() as i64 == limit)
         .then(|| tasks.last().map(|t| t.id))
         .flatten();
@@ -108,12 +107,10 @@ pub fn action_of(action: &str, b: TaskBody) -> Option<TaskAction> {
     responses((status = 200, description = "what happened"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn task_api(
     State(st): State<AppState>,
-    c: Caller,
-    headers: HeaderMap,
+    Csrf(c): Csrf,
     Path((id, action)): Path<(i64, String)>,
     body: Option<Json<TaskBody>>,
 ) -> ApiResult {
-    c.check_csrf(csrf_header(&headers))?;
     let b = body.map(|Json(b)| b).unwrap_or_default();
     let Some(a) = action_of(&action, b) else {
         return Err(ApiError::new(
@@ -122,11 +119,7 @@ pub async fn task_api(
             c.lang.t("未知的任务操作。", "Unknown task action."),
         ));
     };
-    let out = st
-        .store
-        .task_action(&c.actor(), id, a)
-        .await
-        .map_err(store_err(c.lang))?;
+    let out = st.store.task_action(&c.actor(), id, a).await?;
     Ok(Json(json!({"task": id, "events": out.events, "opened": out.opened})).into_response())
 }
 
@@ -145,14 +138,10 @@ pub struct StageView {
 /// also see handlers and opinions.
 pub async fn flow_view(st: &AppState, c: &Caller, key: &str) -> Result<Vec<StageView>, ApiError> {
     let id = resolve_case(st, key, c.lang).await?;
-    let v = st
-        .store
-        .case_view(&c.actor(), id)
-        .await
-        .map_err(store_err(c.lang))?;
+    let v = st.store.case_view(&c.actor(), id).await?;
     let staff = c.actor().may_in(Permission::ReadCases, &v.region);
-    let stages = st.store.case_stages(id).await.map_err(store_err(c.lang))?;
-    let mut tasks = st.store.case_tasks(id).await.map_err(store_err(c.lang))?;
+    let stages = st.store.case_stages(id).await?;
+    let mut tasks = st.store.case_tasks(id).await?;
     if !staff {
         for t in &mut tasks {
             t.claimed_by = None;
@@ -220,8 +209,7 @@ pub async fn applicant_api(
                 limit: q.limit.unwrap_or(50),
             },
         )
-        .await
-        .map_err(store_err(c.lang))?;
+        .await?;
     Ok(Json(json!({"applicant": v})).into_response())
 }
 
