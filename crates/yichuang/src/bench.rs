@@ -600,31 +600,10 @@ async fn bench_supervision(
     args: &BenchArgs,
 ) -> Result<Vec<Record>, String> {
     let today = store.today();
-    let t = today.to_string();
-    let next_day = |col: &str| match store.backend() {
-        yichuang_store::Backend::Sqlite => format!("date({col}, '+1 day')"),
-        yichuang_store::Backend::Postgres => {
-            format!("to_char(CAST({col} AS DATE) + 1, 'YYYY-MM-DD')")
-        }
-    };
-    let steady = [
-        format!(
-            "UPDATE cases SET alerted = CASE WHEN promised_due < '{t}' OR legal_due < '{t}' THEN 3 \
-             WHEN internal_due < '{t}' THEN 2 WHEN yellow_from <= '{t}' THEN 1 ELSE 0 END WHERE status IN ('accepted', 'in_stage')"
-        ),
-        format!(
-            "UPDATE cases SET next_alert_on = CASE alerted WHEN 0 THEN yellow_from WHEN 1 THEN {} \
-             WHEN 2 THEN {} ELSE NULL END WHERE status IN ('accepted', 'in_stage')",
-            next_day("internal_due"),
-            next_day("promised_due")
-        ),
-    ];
-    for sql in steady {
-        store
-            .write(move |c| Box::pin(async move { c.exec(&sql, yichuang_store::args![]).await }))
-            .await
-            .map_err(|e| e.to_string())?;
-    }
+    store
+        .settle_alerts(today)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut lat = Vec::new();
     let started = Instant::now();
     for _ in 0..20 {

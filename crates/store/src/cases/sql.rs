@@ -102,3 +102,20 @@ pub(crate) const SET_BUNDLE_APP: &str = "UPDATE cases SET bundle_app = $1 WHERE 
 /// A bundle part's share of the bundle's form.
 pub(crate) const SET_BUNDLE_FORM: &str =
     "UPDATE cases SET form = $1, updated_at = $2 WHERE id = $3";
+
+/// The benchmark's steady state: every open case's alert line as if the worker had already
+/// sent what is due on `$1` (today).
+pub(crate) const SETTLE_ALERTED: &str = "UPDATE cases SET alerted = CASE WHEN promised_due < $1 OR legal_due < $1 THEN 3 \
+     WHEN internal_due < $1 THEN 2 WHEN yellow_from <= $1 THEN 1 ELSE 0 END WHERE status IN ('accepted', 'in_stage')";
+
+/// ... and the day each open case's next alert is due, on SQLite.
+pub(crate) const SETTLE_NEXT_ALERT_SQLITE: &str = "UPDATE cases SET next_alert_on = CASE alerted WHEN 0 THEN yellow_from \
+     WHEN 1 THEN date(internal_due, '+1 day') WHEN 2 THEN date(promised_due, '+1 day') ELSE NULL END \
+     WHERE status IN ('accepted', 'in_stage')";
+
+/// ... and on PostgreSQL.
+pub(crate) const SETTLE_NEXT_ALERT_POSTGRES: &str =
+    "UPDATE cases SET next_alert_on = CASE alerted WHEN 0 THEN yellow_from \
+     WHEN 1 THEN to_char(CAST(internal_due AS DATE) + 1, 'YYYY-MM-DD') \
+     WHEN 2 THEN to_char(CAST(promised_due AS DATE) + 1, 'YYYY-MM-DD') ELSE NULL END \
+     WHERE status IN ('accepted', 'in_stage')";

@@ -229,3 +229,19 @@ pub(crate) async fn set_bundle_form(c: &mut dyn Tx, id: i64, form_json: String) 
         .await?;
     Ok(())
 }
+
+/// The benchmark's steady state: every open case's alerts as if the worker had sent what was
+/// due by `today`.
+pub(crate) async fn settle_alerts(
+    c: &mut dyn Tx,
+    backend: crate::Backend,
+    today: String,
+) -> Result<()> {
+    c.exec(sql::SETTLE_ALERTED, args![today]).await?;
+    let next = match backend {
+        crate::Backend::Sqlite => sql::SETTLE_NEXT_ALERT_SQLITE,
+        crate::Backend::Postgres => sql::SETTLE_NEXT_ALERT_POSTGRES,
+    };
+    c.exec(next, args![]).await?;
+    Ok(())
+}

@@ -9,6 +9,17 @@ use sqlx::Row;
 use yichuang_core::{Actor, ActorKind};
 
 impl Store {
+    /// The benchmark's steady state: every open case's alerts as if the supervision worker
+    /// had already sent all that was due by `today`, so that a pass measures an idle sweep.
+    pub async fn settle_alerts(&self, today: time::Date) -> Result<()> {
+        let backend = self.backend();
+        let today = today.to_string();
+        self.write(move |c| {
+            Box::pin(async move { crate::cases::write::settle_alerts(c, backend, today).await })
+        })
+        .await
+    }
+
     /// Moves a case's acceptance to an earlier day and recomputes its deadlines. Only the
     /// platform itself may do this (the demo loader shows cases in every light); it is audited.
     pub async fn backdate_acceptance(
